@@ -1,0 +1,13 @@
+/*
+ * kiez: a small-area monitoring engine.
+ *
+ * This is the umbrella header of the public C API. Each module has its own
+ * header; none of them includes a GDAL, GEOS, PROJ, SQLite or libcsv header.
+ */
+#ifndef KIEZ_KIEZ_H
+#define KIEZ_KIEZ_H
+
+#include "kiez/common.h"
+#include "kiez/ctx.h"
+
+#endif

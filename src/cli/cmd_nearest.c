@@ -1,0 +1,11 @@
+/* kiez nearest: not implemented yet (placeholder until its issue lands). */
+#include "cli.h"
+
+int kz_cmd_nearest(int argc, char **argv, kz_cli *cli)
+{
+    (void)argc;
+    (void)argv;
+    (void)cli;
+    fprintf(stderr, "kiez nearest: not implemented in kiez %s\n", kz_version());
+    return 4;
+}
