@@ -1,0 +1,162 @@
+/*
+ * The project file: one YAML document that describes a monitoring run
+ * (levels, tables, indicators, objects, outputs), so a run is reproducible
+ * and reviewable. See docs/project-file.md for the format.
+ *
+ * All strings are UTF-8 and owned by the kz_project; paths are resolved
+ * (see kz_project_load()).
+ */
+#ifndef KIEZ_PROJECT_H
+#define KIEZ_PROJECT_H
+
+#include "kiez/common.h"
+#include "kiez/ctx.h"
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* How a level's areas find their parent area. */
+enum kz_parent_match {
+    KZ_MATCH_PREFIX = 0, /* the parent key is a prefix of the child key */
+    KZ_MATCH_OVERLAP = 1 /* the parent whose polygon overlaps the child most */
+};
+
+/* What to do with several features that share one key. */
+enum kz_duplicates { KZ_DUP_ERROR = 0, KZ_DUP_MERGE = 1 };
+
+/* What to do with invalid polygons. */
+enum kz_invalid { KZ_INVALID_REPAIR = 0, KZ_INVALID_REJECT = 1 };
+
+/* How a period is read from the path of a table file. */
+enum kz_period_as {
+    KZ_PERIOD_DATE = 0,   /* group 1 is a date kz_period_parse() understands */
+    KZ_PERIOD_YEAR,       /* group 1 = year -> YYYY-12-31 */
+    KZ_PERIOD_YEAR_HALF,  /* groups 1, 2 = year, half (1|2) -> YYYY-06-30 | YYYY-12-31 */
+    KZ_PERIOD_YEAR_MONTH  /* groups 1, 2 = year, month -> last day of that month */
+};
+
+/* What to do with table keys that match no area of the level. */
+enum kz_unmatched { KZ_UNMATCHED_ERROR = 0, KZ_UNMATCHED_WARN = 1 };
+
+/* Polarity of an indicator: is a higher value better or worse? */
+enum kz_polarity { KZ_POLARITY_NEUTRAL = 0, KZ_POLARITY_POSITIVE = 1, KZ_POLARITY_NEGATIVE = 2 };
+
+typedef struct kz_level_def {
+    char *name;          /* identifier: [a-z][a-z0-9_]*, e.g. "plr" */
+    char *title;         /* human title, e.g. "Planungsräume"; NULL = name */
+    char *source;        /* OGR source ("path" or "path|layername=L"); NULL if dissolve */
+    char *key;           /* key field of the source */
+    char *label;         /* field with the area name; NULL = none */
+    int key_width;       /* > 0: normalise keys to this width (pad/strip leading zeros) */
+    char *parent;        /* name of the parent level; NULL = top level */
+    int parent_match;    /* enum kz_parent_match */
+    char *dissolve;      /* build this level by dissolving that (finer) level */
+    int key_prefix;      /* dissolve: group child keys by their first N chars; 0 = one area */
+    char *area_key;      /* dissolve with key_prefix 0: key of the single area */
+    char *area_name;     /* dissolve with key_prefix 0: name of the single area */
+    int duplicates;      /* enum kz_duplicates */
+    int invalid;         /* enum kz_invalid */
+} kz_level_def;
+
+typedef struct kz_table_def {
+    char *source;        /* path or glob pattern of CSV files */
+    char *level;         /* level whose keys the table uses */
+    char *key;           /* key column */
+    int key_by_name;     /* 1: the key column holds area names, not keys */
+    char *period;        /* constant period (ISO date) or NULL */
+    char *period_column; /* column holding the period, or NULL */
+    char *period_path;   /* POSIX extended regex applied to the file path, or NULL */
+    int period_as;       /* enum kz_period_as, for period_path */
+    int long_format;     /* 0 wide (one column per variable), 1 long */
+    char *variable_column; /* long format: column naming the variable */
+    char *value_column;    /* long format: column holding the value */
+    char **variables;    /* wide: columns to import (NULL = all but ignored) */
+    size_t n_variables;
+    char **ignore;       /* wide: fnmatch patterns of columns to skip */
+    size_t n_ignore;
+    char **missing;      /* extra cell texts that mean "missing", e.g. "-9999" */
+    size_t n_missing;
+    char delimiter;      /* 0 = detect */
+    char decimal;        /* 0 = detect */
+    char thousands;      /* 0 = detect; KZ_THOUSANDS_NONE for none */
+    int encoding;        /* enum kz_encoding (table.h); 0 = detect */
+    int unmatched;       /* enum kz_unmatched */
+} kz_table_def;
+
+/* kz_table_def.thousands: explicitly no thousands separator. */
+#define KZ_THOUSANDS_NONE ((char)1)
+
+typedef struct kz_indicator_def {
+    char *name;          /* identifier, becomes a column name */
+    char *label;         /* human label */
+    char *numerator;     /* variable name */
+    char *denominator;   /* variable name, or NULL for a plain count */
+    double scale;        /* value = numerator / denominator * scale (default 1) */
+    char *unit;          /* e.g. "%"; NULL = none */
+    int polarity;        /* enum kz_polarity */
+    char *description;
+    char *source;        /* where the data comes from (attribution) */
+} kz_indicator_def;
+
+typedef struct kz_object_def {
+    char *name;          /* layer name in database and outputs */
+    char *title;
+    char *source;        /* OGR source or CSV file */
+    char *id;            /* id field; NULL = feature id */
+    char *label;         /* name field; NULL = none */
+    char *category;      /* category field; NULL = none */
+    char *capacity;      /* capacity field (numbers as text are parsed); NULL = none */
+    char *x, *y;         /* CSV: coordinate columns */
+    char *crs;           /* CSV: CRS of the coordinates, e.g. "EPSG:4326" */
+} kz_object_def;
+
+typedef struct kz_output_def {
+    char *dir;           /* output folder (resolved against the working dir) */
+    char *gpkg;          /* GeoPackage file name inside dir; NULL = none */
+    int geojson;         /* 1: one GeoJSON (+ .qml) per level */
+} kz_output_def;
+
+typedef struct kz_project {
+    char *path;          /* the project file itself */
+    char *name;
+    char *crs;           /* e.g. "EPSG:25833" */
+    char *database;      /* database file; NULL = <outputs.dir>/<basename>.sqlite */
+    kz_level_def *levels;
+    size_t n_levels;
+    kz_table_def *tables;
+    size_t n_tables;
+    kz_indicator_def *indicators;
+    size_t n_indicators;
+    kz_object_def *objects;
+    size_t n_objects;
+    kz_output_def outputs;
+} kz_project;
+
+/**
+ * Read and validate a project file.
+ *
+ * Validation: unknown keys, wrong types, missing required keys, duplicate
+ * names, references to unknown levels, cycles in the parent/dissolve
+ * relations, and unreadable sources are errors that name the file, line and
+ * key. Relative sources resolve against the project file's folder, and when
+ * not found there, against $KIEZ_GEODATA (default ../shared/geodata
+ * relative to the working directory); globs are resolved when read.
+ *
+ * \param out receives the project; caller frees with kz_project_free().
+ * \return KZ_OK, KZ_E_USAGE (invalid project), KZ_E_IO (unreadable), KZ_E_NOMEM.
+ */
+KZ_API int kz_project_load(kz_project **out, kz_ctx *ctx, const char *path);
+
+/* Free a project. NULL is a no-op. */
+KZ_API void kz_project_free(kz_project *project);
+
+/* Index of the level called `name`, or -1. */
+KZ_API int kz_project_level_index(const kz_project *project, const char *name);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
