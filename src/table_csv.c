@@ -374,55 +374,83 @@ static void feed(struct rd *r, const unsigned char *s, size_t n)
     }
 }
 
-/* Check (UTF-8) or convert (single-byte encodings) raw bytes, then parse. */
+/* What decoding found wrong, reported after the bytes before it are parsed. */
+enum { BAD_NONE, BAD_NUL, BAD_UTF8, BAD_BOM, BAD_BOM_SINGLE, BAD_CP1252 };
+
+static int decode_error(struct rd *r, int bad, long line, unsigned char byte)
+{
+    switch (bad) {
+    case BAD_NUL:
+        return kz_ctx__error(r->ctx, KZ_E_INPUT,
+                             "%s:%ld: NUL byte: not a text file (UTF-16?); save it as CSV in "
+                             "UTF-8",
+                             r->name, line);
+    case BAD_UTF8:
+        return kz_ctx__error(r->ctx, KZ_E_INPUT,
+                             "%s:%ld: invalid UTF-8 (byte 0x%02X); if the file is in another "
+                             "encoding, set it (e.g. Windows-1252)",
+                             r->name, line, byte);
+    case BAD_BOM:
+        return kz_ctx__error(r->ctx, KZ_E_INPUT,
+                             "%s:%ld: byte order mark inside the file (files concatenated?); "
+                             "remove it",
+                             r->name, line);
+    case BAD_BOM_SINGLE:
+        return kz_ctx__error(r->ctx, KZ_E_INPUT,
+                             "%s:%ld: UTF-8 byte order mark inside a file read as %s (files "
+                             "concatenated?); remove it",
+                             r->name, line,
+                             r->enc == KZ_ENC_LATIN1 ? "Latin-1" : "Windows-1252");
+    default:
+        return kz_ctx__error(r->ctx, KZ_E_INPUT,
+                             "%s:%ld: byte 0x%02X is neither UTF-8 nor Windows-1252; set the "
+                             "encoding of the file",
+                             r->name, line, byte);
+    }
+}
+
+/*
+ * Check (UTF-8) or convert (single-byte encodings) raw bytes, then parse.
+ * On bad input, the bytes before it are parsed first: what the callback
+ * sees and which error wins do not depend on the chunk size.
+ */
 static void process(struct rd *r, const unsigned char *s, size_t n)
 {
     static const unsigned char bom[3] = {0xEF, 0xBB, 0xBF};
     size_t i, o = 0;
-    for (i = 0; i < n; i++) {
+    int bad = BAD_NONE;
+    long bad_line = 0;
+    unsigned char bad_byte = 0;
+
+    for (i = 0; i < n && bad == BAD_NONE; i++) {
         unsigned char b = s[i];
+        bad_line = r->dec.line;
         if (b == 0) {
-            r->rc = kz_ctx__error(r->ctx, KZ_E_INPUT,
-                                  "%s:%ld: NUL byte: not a text file (UTF-16?); save it as "
-                                  "CSV in UTF-8",
-                                  r->name, r->dec.line);
-            return;
+            bad = BAD_NUL;
+            break;
         }
         if (r->enc == KZ_ENC_UTF8) {
             int st = u8_step(&r->u8, b);
             if (st < 0) {
-                r->rc = kz_ctx__error(r->ctx, KZ_E_INPUT,
-                                      "%s:%ld: invalid UTF-8 (byte 0x%02X); if the file is in "
-                                      "another encoding, set it (e.g. Windows-1252)",
-                                      r->name, r->dec.line, r->u8.lead);
-                return;
+                bad = BAD_UTF8, bad_byte = r->u8.lead;
+                break;
             }
             if (st == 1 && r->u8.cp == 0xFEFF) {
-                r->rc = kz_ctx__error(r->ctx, KZ_E_INPUT,
-                                      "%s:%ld: byte order mark inside the file (files "
-                                      "concatenated?); remove it",
-                                      r->name, r->dec.line);
-                return;
+                bad = BAD_BOM;
+                break;
             }
         } else {
             unsigned long cp = b;
             r->bom_match = b == bom[r->bom_match] ? r->bom_match + 1 : b == bom[0] ? 1 : 0;
             if (r->bom_match == 3) {
-                r->rc = kz_ctx__error(r->ctx, KZ_E_INPUT,
-                                      "%s:%ld: UTF-8 byte order mark inside a file read as "
-                                      "%s (files concatenated?); remove it",
-                                      r->name, r->dec.line,
-                                      r->enc == KZ_ENC_LATIN1 ? "Latin-1" : "Windows-1252");
-                return;
+                bad = BAD_BOM_SINGLE;
+                break;
             }
             if (b >= 0x80 && b < 0xA0 && r->enc == KZ_ENC_CP1252) {
                 cp = cp1252_high[b - 0x80];
                 if (cp == 0) {
-                    r->rc = kz_ctx__error(r->ctx, KZ_E_INPUT,
-                                          "%s:%ld: byte 0x%02X is neither UTF-8 nor "
-                                          "Windows-1252; set the encoding of the file",
-                                          r->name, r->dec.line, b);
-                    return;
+                    bad = BAD_CP1252, bad_byte = b;
+                    break;
                 }
             }
             o += u8_put(r->conv + o, cp);
@@ -430,9 +458,11 @@ static void process(struct rd *r, const unsigned char *s, size_t n)
         lines_byte(&r->dec, b);
     }
     if (r->enc == KZ_ENC_UTF8)
-        feed(r, s, n);
+        feed(r, s, i);
     else
         feed(r, r->conv, o);
+    if (bad != BAD_NONE && r->rc == KZ_OK)
+        r->rc = decode_error(r, bad, bad_line, bad_byte);
 }
 
 /* ------------------------------------------------------------------ */

@@ -76,7 +76,9 @@ typedef int (*kz_csv_row_fn)(const kz_csv_row *row, void *payload);
  * ends may be LF, CRLF or CR. A file without a header is an error.
  *
  * \param dialect in: overrides (NULL = detect everything); out: the dialect
- *        used, thousands KZ_THOUSANDS_NONE when there is none.
+ *        used, thousands KZ_THOUSANDS_NONE when there is none; filled in
+ *        before the first callback, so the callback may read it (pass it in
+ *        `payload`) to parse values.
  * \return KZ_OK, KZ_E_IO (cannot open/read), KZ_E_INPUT (malformed),
  *         KZ_E_USAGE (impossible dialect override), KZ_E_NOMEM, or the
  *         callback's result.
