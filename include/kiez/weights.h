@@ -67,13 +67,20 @@ enum kz_weights_style {
  *         spdep dnearneigh(d1 = 0) differs only for coincident points,
  *         which it excludes).
  */
+/* opts.tol: a millionth of the diagonal of the polygons' extent (1 m for
+ * Germany in metres, 4.5 cm for Berlin, about 1 m for degrees at 50 N). */
+#define KZ_WEIGHTS_TOL_AUTO (-1.0)
+
 typedef struct kz_weights_options {
     int kind;        /* enum kz_weights_kind */
-    double tol;      /* queen/rook snapping tolerance, >= 0 */
+    double tol;      /* queen/rook snapping tolerance, >= 0, or KZ_WEIGHTS_TOL_AUTO */
     int k;           /* knn: number of neighbours, >= 1 */
     double distance; /* dist: band, > 0 */
     int style;       /* enum kz_weights_style */
 } kz_weights_options;
+
+/* The tolerance used by the last contiguity build (after AUTO is resolved). */
+KZ_API double kz_weights_tolerance(const kz_weights *w);
 
 /* Defaults: queen, tol 0, k 4, distance 0 (must be set for dist), style W. */
 KZ_API void kz_weights_options_init(kz_weights_options *opts);

@@ -21,6 +21,7 @@ struct kz_weights {
     double *raw;     /* raw weights */
     double *w;       /* weights in the current style */
     int style;
+    double tol; /* contiguity tolerance used, 0 otherwise */
     size_t n_islands;
     size_t *islands;
 };
@@ -50,6 +51,11 @@ void kz_weights_free(kz_weights *w)
 size_t kz_weights_n(const kz_weights *w)
 {
     return w->n;
+}
+
+double kz_weights_tolerance(const kz_weights *w)
+{
+    return w->tol;
 }
 
 size_t kz_weights_links(const kz_weights *w)
@@ -452,7 +458,6 @@ static int contiguity(kz_weights **out, kz_ctx *ctx, const unsigned char *const 
         goto done;
     }
     for (i = 0; i < n; i++) {
-        GEOSGeometry *env;
         int type;
         ids[i] = i;
         p[i].g = GEOSWKBReader_read_r(h, reader, wkb[i], wkb_size[i]);
@@ -482,6 +487,20 @@ static int contiguity(kz_weights **out, kz_ctx *ctx, const unsigned char *const 
                                name_of(keys, i, what, sizeof(what)));
             goto done;
         }
+    }
+    if (tol < 0) {
+        /* KZ_WEIGHTS_TOL_AUTO: 1e-6 of the diagonal of the whole extent. */
+        double x0 = HUGE_VAL, y0 = HUGE_VAL, x1 = -HUGE_VAL, y1 = -HUGE_VAL;
+        for (i = 0; i < n; i++) {
+            x0 = fmin(x0, p[i].x0);
+            y0 = fmin(y0, p[i].y0);
+            x1 = fmax(x1, p[i].x1);
+            y1 = fmax(y1, p[i].y1);
+        }
+        tol = n ? 1e-6 * hypot(x1 - x0, y1 - y0) : 0.0;
+    }
+    for (i = 0; i < n; i++) {
+        GEOSGeometry *env;
         /* The tree holds envelopes expanded by tol, so a query with an
          * unexpanded envelope finds every polygon within tol (up to the
          * corner regions, which the exact test below settles). */
@@ -544,7 +563,8 @@ static int contiguity(kz_weights **out, kz_ctx *ctx, const unsigned char *const 
         if ((i + 1) % 1000 == 0 || i + 1 == n)
             kz_ctx__progress(ctx, "contiguity", (long long)(i + 1), (long long)n);
     }
-    rc = build(out, ctx, n, &l, opts->style, keys);
+    if ((rc = build(out, ctx, n, &l, opts->style, keys)) == KZ_OK)
+        (*out)->tol = tol;
 done:
     if (tree)
         GEOSSTRtree_destroy_r(h, tree);
@@ -837,8 +857,8 @@ int kz_weights_from_wkb(kz_weights **out, kz_ctx *ctx, const unsigned char *cons
     switch (opts->kind) {
     case KZ_WEIGHTS_QUEEN:
     case KZ_WEIGHTS_ROOK:
-        if (!(opts->tol >= 0) || !isfinite(opts->tol))
-            return kz_ctx__error(ctx, KZ_E_USAGE, "the snapping tolerance must be >= 0");
+        if (!((opts->tol >= 0 && isfinite(opts->tol)) || opts->tol == KZ_WEIGHTS_TOL_AUTO))
+            return kz_ctx__error(ctx, KZ_E_USAGE, "the snapping tolerance must be >= 0 (or auto)");
         return contiguity(out, ctx, wkb, wkb_size, n, keys, opts);
     case KZ_WEIGHTS_KNN:
     case KZ_WEIGHTS_DIST:
