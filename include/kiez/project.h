@@ -11,6 +11,7 @@
 
 #include "kiez/common.h"
 #include "kiez/ctx.h"
+#include "kiez/table.h" /* KZ_THOUSANDS_NONE, enum kz_encoding */
 
 #include <stddef.h>
 
@@ -81,13 +82,10 @@ typedef struct kz_table_def {
     size_t n_missing;
     char delimiter;      /* 0 = detect */
     char decimal;        /* 0 = detect */
-    char thousands;      /* 0 = detect; KZ_THOUSANDS_NONE for none */
+    char thousands;      /* 0 = detect; KZ_THOUSANDS_NONE for none, KZ_THOUSANDS_NBSP (table.h) */
     int encoding;        /* enum kz_encoding (table.h); 0 = detect */
     int unmatched;       /* enum kz_unmatched */
 } kz_table_def;
-
-/* kz_table_def.thousands: explicitly no thousands separator. */
-#define KZ_THOUSANDS_NONE ((char)1)
 
 typedef struct kz_indicator_def {
     char *name;          /* identifier, becomes a column name */
