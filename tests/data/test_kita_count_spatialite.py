@@ -100,7 +100,49 @@ def main():
     assert doc["on_shared_boundary"] == shared, (doc["on_shared_boundary"], shared)
     print(f"{len(keys)} areas, {n_kitas} Kitas, {outside} outside, {shared} on shared boundaries; "
           f"{len(keys) - len(bad)} counts and {len(keys) - len(bad_cap)} capacity sums equal")
-    return 1 if bad or bad_cap else 0
+    if bad or bad_cap:
+        return 1
+    return check_access(kiez, areas, kitas)
+
+
+def check_access(kiez, areas, kitas):
+    """2SFCA on Berlin: demand on a 250 m grid over the city (weight 1 per
+    cell centre), Kita places as supply, 1 km: the identity
+    sum_i P_i A_i = sum_j S_j (facilities that reach someone) must hold."""
+    feats = []
+    for i in range(int((415800 - 370000) / 250)):
+        for j in range(int((5837300 - 5799500) / 250)):
+            x, y = 370000 + 125 + 250 * i, 5799500 + 125 + 250 * j
+            feats.append({"type": "Feature", "properties": {"p": 1 + (i * 7 + j * 3) % 5},
+                          "geometry": {"type": "Point", "coordinates": [x, y]}})
+    grid = {"type": "FeatureCollection",
+            "crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::25833"}},
+            "features": feats}
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "grid.geojson")
+        with open(path, "w") as f:
+            json.dump(grid, f)
+        for zones in ([], ["--zones", "300:1,600:0.68,1000:0.22"]):
+            proc = subprocess.run([kiez, "access", path, kitas, "--radius", "1000",
+                                   "--supply", "e_platz", "--demand", "p", "--areas", areas,
+                                   "--key", "PLR_ID", "--json", *zones],
+                                  capture_output=True, timeout=600)
+            if proc.returncode != 0:
+                print(proc.stderr.decode())
+                return 1
+            doc = json.loads(proc.stdout)
+            lhs, rhs = doc["sum_demand_times_access"], doc["supply_reached"]
+            print(f"{doc['method']}: {len(feats)} demand points, sum P*A = {lhs:.6f}, "
+                  f"reached supply = {rhs:.6f} of {doc['supply_total']:.0f}, "
+                  f"{doc['unreached_facilities']} Kitas reach no demand")
+            assert abs(lhs - rhs) <= 1e-9 * rhs, (lhs, rhs)
+            assert doc["unreached_facilities"] == 0 or rhs < doc["supply_total"]
+            # the area values are population-weighted means of A_i
+            pop = sum(r["population"] for r in doc["results"])
+            pa = sum(r["population"] * r["access"] for r in doc["results"] if r["access"] is not None)
+            inside = sum(f["properties"]["p"] for f in feats)
+            assert pop <= inside and pa <= lhs * (1 + 1e-9)
+    return 0
 
 
 if __name__ == "__main__":
