@@ -273,6 +273,26 @@ static int take_geometry(kz_layer *l, kz_ctx *ctx, OGRGeometryH g, const char *w
     return KZ_OK;
 }
 
+/*
+ * A projected CRS in metres whose coordinates all lie within ±180/±90 is
+ * almost surely lon/lat data with a wrong .prj or crs member: refuse it
+ * rather than place the areas near (0, 0).
+ */
+static int check_units(kz_layer *l, kz_ctx *ctx, OGRSpatialReferenceH src, OGRLayerH lyr)
+{
+    OGREnvelope env;
+    if (src == NULL || !OSRIsProjected(src) || OGR_L_GetExtent(lyr, &env, TRUE) != OGRERR_NONE)
+        return KZ_OK;
+    if (env.MinX >= -180.0 && env.MaxX <= 180.0 && env.MinY >= -90.0 && env.MaxY <= 90.0)
+        return kz_ctx__error(ctx, KZ_E_INPUT,
+                             "%s: the coordinates (%.4f..%.4f, %.4f..%.4f) look like degrees, but "
+                             "the layer declares the projected CRS \"%s\"; fix the .prj or crs "
+                             "member (lon/lat data is EPSG:4326)",
+                             l->source, env.MinX, env.MaxX, env.MinY, env.MaxY,
+                             OSRGetName(src) ? OSRGetName(src) : "?");
+    return KZ_OK;
+}
+
 int kz_layer_read(kz_layer **out, kz_ctx *ctx, const char *source, const kz_layer_options *opts)
 {
     kz_layer *l = NULL;
@@ -316,6 +336,10 @@ int kz_layer_read(kz_layer **out, kz_ctx *ctx, const char *source, const kz_laye
         lyr = GDALDatasetGetLayer(ds, 0);
     }
     defn = OGR_L_GetLayerDefn(lyr);
+    if (OGR_L_GetFeatureCount(lyr, TRUE) == 0) {
+        rc = kz_ctx__error(ctx, KZ_E_INPUT, "%s: the layer has no features", source);
+        goto done;
+    }
     if (OGR_FD_GetGeomFieldCount(defn) < 1) {
         rc = kz_ctx__error(ctx, KZ_E_INPUT, "%s: the layer has no geometry column", source);
         goto done;
@@ -469,6 +493,8 @@ int kz_layer_read(kz_layer **out, kz_ctx *ctx, const char *source, const kz_laye
         OGR_F_Destroy(feat);
         feat = NULL;
     }
+    if (opts->crs != NULL && (rc = check_units(l, ctx, OGR_L_GetSpatialRef(lyr), lyr)) != KZ_OK)
+        goto done;
     *out = l;
     l = NULL;
     rc = KZ_OK;

@@ -8,6 +8,14 @@
 #define KIEZ_KIEZ_H
 
 #include "kiez/common.h"
+#include "kiez/compute.h"
 #include "kiez/ctx.h"
+#include "kiez/db.h"
+#include "kiez/export.h"
+#include "kiez/import.h"
+#include "kiez/layer.h"
+#include "kiez/project.h"
+#include "kiez/run.h"
+#include "kiez/table.h"
 
 #endif

@@ -1,11 +1,44 @@
-/* kiez export: not implemented yet (placeholder until its issue lands). */
+/* kiez export DB [--gpkg FILE] [--geojson DIR]: write the outputs. */
 #include "cli.h"
+
+#include <string.h>
+
+static const char usage[] =
+    "usage: kiez export DB.sqlite [--gpkg FILE.gpkg] [--geojson DIR]\n"
+    "\n"
+    "Write a GeoPackage (one layer per level with the latest indicators,\n"
+    "<level>_series, object layers, indicator_catalogue, findings) and/or one\n"
+    "RFC 7946 GeoJSON per level into DIR.\n";
 
 int kz_cmd_export(int argc, char **argv, kz_cli *cli)
 {
-    (void)argc;
-    (void)argv;
-    (void)cli;
-    fprintf(stderr, "kiez export: not implemented in kiez %s\n", kz_version());
-    return 4;
+    const char *path = NULL, *gpkg = NULL, *geojson = NULL;
+    kz_db *db = NULL;
+    int i, rc;
+    for (i = 1; i < argc; i++) {
+        if (kz_cli_is_help(argv[i])) {
+            fputs(usage, stdout);
+            return 0;
+        } else if (strcmp(argv[i], "--gpkg") == 0 && i + 1 < argc) {
+            gpkg = argv[++i];
+        } else if (strcmp(argv[i], "--geojson") == 0 && i + 1 < argc) {
+            geojson = argv[++i];
+        } else if (argv[i][0] == '-') {
+            return kz_cli_usage_error("export", "unknown option or missing value: %s", argv[i]);
+        } else if (path == NULL) {
+            path = argv[i];
+        } else {
+            return kz_cli_usage_error("export", "one database only");
+        }
+    }
+    if (path == NULL || (gpkg == NULL && geojson == NULL))
+        return kz_cli_usage_error("export", "give a database and --gpkg and/or --geojson");
+    if ((rc = kz_db_open(&db, cli->ctx, path)) != KZ_OK)
+        return kz_cli_fail(cli, "export", rc);
+    if (gpkg != NULL)
+        rc = kz_export_gpkg(db, cli->ctx, gpkg);
+    if (rc == KZ_OK && geojson != NULL)
+        rc = kz_export_geojson(db, cli->ctx, geojson);
+    kz_db_close(db);
+    return rc == KZ_OK ? 0 : kz_cli_fail(cli, "export", rc);
 }

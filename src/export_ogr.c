@@ -1,0 +1,430 @@
+/*
+ * GDAL adapter for the exports: GeoPackage and GeoJSON.
+ */
+#include "ctx_internal.h"
+#include "kiez/export.h"
+#include "store.h"
+
+#include <cpl_conv.h>
+#include <cpl_error.h>
+#include <cpl_string.h>
+#include <gdal.h>
+#include <ogr_api.h>
+#include <ogr_srs_api.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define PATH_MAX_LEN 4096
+
+typedef struct writer {
+    kz_ctx *ctx;
+    const char *path; /* final path, for messages */
+    OGRLayerH layer;
+    OGRFeatureDefnH defn;
+    size_t n_ind;
+    long long count;
+} writer;
+
+static int gdal_fail(kz_ctx *ctx, const char *path, const char *what)
+{
+    const char *msg = CPLGetLastErrorMsg();
+    return kz_ctx__error(ctx, KZ_E_IO, "%s: %s%s%s", path, what, msg[0] ? ": " : "", msg);
+}
+
+static OGRSpatialReferenceH db_srs(kz_db *db)
+{
+    OGRSpatialReferenceH srs = OSRNewSpatialReference(NULL);
+    if (srs == NULL)
+        return NULL;
+    if (OSRSetFromUserInput(srs, kz_db_crs(db)) != OGRERR_NONE) {
+        OSRDestroySpatialReference(srs);
+        return NULL;
+    }
+    OSRSetAxisMappingStrategy(srs, OAMS_TRADITIONAL_GIS_ORDER);
+    return srs;
+}
+
+static int add_field(kz_ctx *ctx, const char *path, OGRLayerH layer, const char *name,
+                     OGRFieldType type)
+{
+    OGRFieldDefnH f = OGR_Fld_Create(name, type);
+    OGRErr err = OGR_L_CreateField(layer, f, TRUE);
+    OGR_Fld_Destroy(f);
+    return err == OGRERR_NONE ? KZ_OK : gdal_fail(ctx, path, "cannot create a field");
+}
+
+static void set_text(OGRFeatureH feat, int i, const char *s)
+{
+    if (s != NULL)
+        OGR_F_SetFieldString(feat, i, s);
+    else
+        OGR_F_SetFieldNull(feat, i);
+}
+
+static void set_real(OGRFeatureH feat, int i, double v)
+{
+    if (isnan(v))
+        OGR_F_SetFieldNull(feat, i);
+    else
+        OGR_F_SetFieldDouble(feat, i, v);
+}
+
+static int write_feature(writer *w, OGRFeatureH feat)
+{
+    OGRErr err = OGR_L_CreateFeature(w->layer, feat);
+    OGR_F_Destroy(feat);
+    if (err != OGRERR_NONE)
+        return gdal_fail(w->ctx, w->path, "cannot write a feature");
+    w->count++;
+    return KZ_OK;
+}
+
+static int area_row(const kz_store_area *a, void *payload)
+{
+    writer *w = payload;
+    OGRFeatureH feat = OGR_F_Create(w->defn);
+    OGRGeometryH g = NULL;
+    size_t i;
+    if (feat == NULL)
+        return kz_ctx__error(w->ctx, KZ_E_NOMEM, "out of memory");
+    set_text(feat, 0, a->key);
+    set_text(feat, 1, a->name);
+    set_text(feat, 2, a->parent_key);
+    for (i = 0; i < w->n_ind; i++)
+        set_real(feat, 3 + (int)i, a->values[i]);
+    if (a->wkb != NULL &&
+        OGR_G_CreateFromWkb((const void *)a->wkb, NULL, &g, (int)a->wkb_size) == OGRERR_NONE) {
+        g = OGR_G_ForceToMultiPolygon(g);
+        OGR_F_SetGeometryDirectly(feat, g);
+    }
+    return write_feature(w, feat);
+}
+
+/* One layer per level: key, name, parent_key and the latest indicators. */
+static int write_level(GDALDatasetH ds, kz_db *db, kz_ctx *ctx, const char *path,
+                       const char *level, const kz_store_indicator *cat, size_t n_cat,
+                       char **options)
+{
+    OGRSpatialReferenceH srs = db_srs(db);
+    writer w = {ctx, path, NULL, NULL, n_cat, 0};
+    char period[11];
+    size_t i;
+    int rc;
+
+    if (srs == NULL)
+        return kz_ctx__error(ctx, KZ_E_INTERNAL, "cannot build the CRS %s", kz_db_crs(db));
+    w.layer = GDALDatasetCreateLayer(ds, level, srs, wkbMultiPolygon, options);
+    OSRDestroySpatialReference(srs);
+    if (w.layer == NULL)
+        return gdal_fail(ctx, path, "cannot create a layer");
+    if ((rc = add_field(ctx, path, w.layer, "key", OFTString)) != KZ_OK ||
+        (rc = add_field(ctx, path, w.layer, "name", OFTString)) != KZ_OK ||
+        (rc = add_field(ctx, path, w.layer, "parent_key", OFTString)) != KZ_OK)
+        return rc;
+    for (i = 0; i < n_cat; i++)
+        if ((rc = add_field(ctx, path, w.layer, cat[i].name, OFTReal)) != KZ_OK)
+            return rc;
+    w.defn = OGR_L_GetLayerDefn(w.layer);
+    if ((rc = kz_store__latest_period(db, ctx, level, period)) != KZ_OK)
+        return rc;
+    GDALSetMetadataItem((GDALMajorObjectH)w.layer, "KIEZ_PERIOD", period, NULL);
+    return kz_store__each_area(db, ctx, level, period, n_cat, area_row, &w);
+}
+
+static int series_row(const kz_store_series *r, void *payload)
+{
+    writer *w = payload;
+    OGRFeatureH feat = OGR_F_Create(w->defn);
+    if (feat == NULL)
+        return kz_ctx__error(w->ctx, KZ_E_NOMEM, "out of memory");
+    set_text(feat, 0, r->key);
+    set_text(feat, 1, r->period);
+    set_text(feat, 2, r->indicator);
+    set_real(feat, 3, r->value);
+    set_real(feat, 4, r->numerator);
+    set_real(feat, 5, r->denominator);
+    OGR_F_SetFieldInteger(feat, 6, r->flag);
+    return write_feature(w, feat);
+}
+
+static int write_series(GDALDatasetH ds, kz_db *db, kz_ctx *ctx, const char *path,
+                        const char *level)
+{
+    char name[256];
+    writer w = {ctx, path, NULL, NULL, 0, 0};
+    int rc;
+    snprintf(name, sizeof(name), "%s_series", level);
+    w.layer = GDALDatasetCreateLayer(ds, name, NULL, wkbNone, NULL);
+    if (w.layer == NULL)
+        return gdal_fail(ctx, path, "cannot create a table");
+    if ((rc = add_field(ctx, path, w.layer, "key", OFTString)) != KZ_OK ||
+        (rc = add_field(ctx, path, w.layer, "period", OFTDate)) != KZ_OK ||
+        (rc = add_field(ctx, path, w.layer, "indicator", OFTString)) != KZ_OK ||
+        (rc = add_field(ctx, path, w.layer, "value", OFTReal)) != KZ_OK ||
+        (rc = add_field(ctx, path, w.layer, "numerator", OFTReal)) != KZ_OK ||
+        (rc = add_field(ctx, path, w.layer, "denominator", OFTReal)) != KZ_OK ||
+        (rc = add_field(ctx, path, w.layer, "flag", OFTInteger)) != KZ_OK)
+        return rc;
+    w.defn = OGR_L_GetLayerDefn(w.layer);
+    return kz_store__each_series(db, ctx, level, series_row, &w);
+}
+
+static int object_row(const kz_store_object *o, void *payload)
+{
+    writer *w = payload;
+    OGRFeatureH feat = OGR_F_Create(w->defn);
+    OGRGeometryH g = OGR_G_CreateGeometry(wkbPoint);
+    if (feat == NULL || g == NULL) {
+        if (feat)
+            OGR_F_Destroy(feat);
+        if (g)
+            OGR_G_DestroyGeometry(g);
+        return kz_ctx__error(w->ctx, KZ_E_NOMEM, "out of memory");
+    }
+    set_text(feat, 0, o->id);
+    set_text(feat, 1, o->name);
+    set_text(feat, 2, o->category);
+    set_real(feat, 3, o->capacity);
+    OGR_G_SetPoint_2D(g, 0, o->x, o->y);
+    OGR_F_SetGeometryDirectly(feat, g);
+    return write_feature(w, feat);
+}
+
+static int write_objects(GDALDatasetH ds, kz_db *db, kz_ctx *ctx, const char *path,
+                         const char *layer)
+{
+    OGRSpatialReferenceH srs = db_srs(db);
+    writer w = {ctx, path, NULL, NULL, 0, 0};
+    int rc;
+    if (srs == NULL)
+        return kz_ctx__error(ctx, KZ_E_INTERNAL, "cannot build the CRS %s", kz_db_crs(db));
+    w.layer = GDALDatasetCreateLayer(ds, layer, srs, wkbPoint, NULL);
+    OSRDestroySpatialReference(srs);
+    if (w.layer == NULL)
+        return gdal_fail(ctx, path, "cannot create a layer");
+    if ((rc = add_field(ctx, path, w.layer, "id", OFTString)) != KZ_OK ||
+        (rc = add_field(ctx, path, w.layer, "name", OFTString)) != KZ_OK ||
+        (rc = add_field(ctx, path, w.layer, "category", OFTString)) != KZ_OK ||
+        (rc = add_field(ctx, path, w.layer, "capacity", OFTReal)) != KZ_OK)
+        return rc;
+    w.defn = OGR_L_GetLayerDefn(w.layer);
+    return kz_store__each_object(db, ctx, layer, object_row, &w);
+}
+
+static int write_catalogue(GDALDatasetH ds, kz_ctx *ctx, const char *path,
+                           const kz_store_indicator *cat, size_t n)
+{
+    static const char *const fields[] = {"name", "label", "numerator", "denominator", "unit",
+                                         "polarity", "description", "source"};
+    writer w = {ctx, path, NULL, NULL, 0, 0};
+    size_t i, f;
+    int rc;
+    w.layer = GDALDatasetCreateLayer(ds, "indicator_catalogue", NULL, wkbNone, NULL);
+    if (w.layer == NULL)
+        return gdal_fail(ctx, path, "cannot create a table");
+    for (f = 0; f < sizeof(fields) / sizeof(fields[0]); f++)
+        if ((rc = add_field(ctx, path, w.layer, fields[f], OFTString)) != KZ_OK)
+            return rc;
+    if ((rc = add_field(ctx, path, w.layer, "scale", OFTReal)) != KZ_OK)
+        return rc;
+    w.defn = OGR_L_GetLayerDefn(w.layer);
+    for (i = 0; i < n; i++) {
+        OGRFeatureH feat = OGR_F_Create(w.defn);
+        const char *vals[8];
+        if (feat == NULL)
+            return kz_ctx__error(ctx, KZ_E_NOMEM, "out of memory");
+        vals[0] = cat[i].name;
+        vals[1] = cat[i].label;
+        vals[2] = cat[i].numerator;
+        vals[3] = cat[i].denominator;
+        vals[4] = cat[i].unit;
+        vals[5] = cat[i].polarity;
+        vals[6] = cat[i].description;
+        vals[7] = cat[i].source;
+        for (f = 0; f < 8; f++)
+            set_text(feat, (int)f, vals[f]);
+        OGR_F_SetFieldDouble(feat, 8, cat[i].scale);
+        if ((rc = write_feature(&w, feat)) != KZ_OK)
+            return rc;
+    }
+    return KZ_OK;
+}
+
+static int finding_row(const kz_store_finding *f, void *payload)
+{
+    writer *w = payload;
+    OGRFeatureH feat = OGR_F_Create(w->defn);
+    if (feat == NULL)
+        return kz_ctx__error(w->ctx, KZ_E_NOMEM, "out of memory");
+    set_text(feat, 0, f->kind);
+    set_text(feat, 1, f->source);
+    if (f->line > 0)
+        OGR_F_SetFieldInteger64(feat, 2, f->line);
+    set_text(feat, 3, f->level);
+    set_text(feat, 4, f->key);
+    set_text(feat, 5, f->message);
+    return write_feature(w, feat);
+}
+
+static int write_findings(GDALDatasetH ds, kz_db *db, kz_ctx *ctx, const char *path)
+{
+    writer w = {ctx, path, NULL, NULL, 0, 0};
+    int rc;
+    w.layer = GDALDatasetCreateLayer(ds, "findings", NULL, wkbNone, NULL);
+    if (w.layer == NULL)
+        return gdal_fail(ctx, path, "cannot create a table");
+    if ((rc = add_field(ctx, path, w.layer, "kind", OFTString)) != KZ_OK ||
+        (rc = add_field(ctx, path, w.layer, "source", OFTString)) != KZ_OK ||
+        (rc = add_field(ctx, path, w.layer, "line", OFTInteger64)) != KZ_OK ||
+        (rc = add_field(ctx, path, w.layer, "level", OFTString)) != KZ_OK ||
+        (rc = add_field(ctx, path, w.layer, "key", OFTString)) != KZ_OK ||
+        (rc = add_field(ctx, path, w.layer, "message", OFTString)) != KZ_OK)
+        return rc;
+    w.defn = OGR_L_GetLayerDefn(w.layer);
+    return kz_store__each_finding(db, ctx, finding_row, &w);
+}
+
+/* "<path>.tmp-<pid>" next to the final file, so rename() stays on one file
+ * system and is atomic. */
+static int temp_name(char *out, size_t size, kz_ctx *ctx, const char *path, const char *ext)
+{
+    int n = snprintf(out, size, "%s.tmp-%ld%s", path, (long)getpid(), ext);
+    if (n < 0 || (size_t)n >= size)
+        return kz_ctx__error(ctx, KZ_E_USAGE, "%s: path too long", path);
+    return KZ_OK;
+}
+
+static int commit_file(kz_ctx *ctx, const char *tmp, const char *path)
+{
+    if (rename(tmp, path) != 0) {
+        unlink(tmp);
+        return kz_ctx__error(ctx, KZ_E_IO, "%s: cannot move the finished file into place", path);
+    }
+    return KZ_OK;
+}
+
+int kz_export_gpkg(kz_db *db, kz_ctx *ctx, const char *path)
+{
+    GDALDriverH drv;
+    GDALDatasetH ds = NULL;
+    char tmp[PATH_MAX_LEN];
+    char **levels = NULL, **objects = NULL;
+    size_t n_levels = 0, n_objects = 0, n_cat = 0, i;
+    kz_store_indicator *cat = NULL;
+    int rc;
+
+    GDALAllRegister();
+    if ((rc = temp_name(tmp, sizeof(tmp), ctx, path, ".gpkg")) != KZ_OK)
+        return rc;
+    if ((drv = GDALGetDriverByName("GPKG")) == NULL)
+        return kz_ctx__error(ctx, KZ_E_INTERNAL, "GDAL has no GPKG driver");
+    if ((rc = kz_store__level_names(db, ctx, &levels, &n_levels)) != KZ_OK ||
+        (rc = kz_store__object_layer_names(db, ctx, &objects, &n_objects)) != KZ_OK ||
+        (rc = kz_store__catalogue(db, ctx, &cat, &n_cat)) != KZ_OK)
+        goto done;
+    CPLPushErrorHandler(CPLQuietErrorHandler);
+    CPLErrorReset();
+    ds = GDALCreate(drv, tmp, 0, 0, 0, GDT_Unknown, NULL);
+    if (ds == NULL) {
+        rc = gdal_fail(ctx, path, "cannot create the GeoPackage");
+        goto done;
+    }
+    /* One transaction for the whole package: fast, and all or nothing. */
+    if (GDALDatasetStartTransaction(ds, FALSE) != OGRERR_NONE) {
+        rc = gdal_fail(ctx, path, "cannot start a transaction");
+        goto done;
+    }
+    for (i = 0; i < n_levels; i++) {
+        if ((rc = write_level(ds, db, ctx, path, levels[i], cat, n_cat, NULL)) != KZ_OK ||
+            (rc = write_series(ds, db, ctx, path, levels[i])) != KZ_OK)
+            goto done;
+        kz_ctx__progress(ctx, "export", (long long)i + 1, (long long)n_levels);
+    }
+    for (i = 0; i < n_objects; i++)
+        if ((rc = write_objects(ds, db, ctx, path, objects[i])) != KZ_OK)
+            goto done;
+    if ((rc = write_catalogue(ds, ctx, path, cat, n_cat)) != KZ_OK ||
+        (rc = write_findings(ds, db, ctx, path)) != KZ_OK)
+        goto done;
+    if (GDALDatasetCommitTransaction(ds) != OGRERR_NONE) {
+        rc = gdal_fail(ctx, path, "cannot commit");
+        goto done;
+    }
+    GDALClose(ds);
+    ds = NULL;
+    if (CPLGetLastErrorType() >= CE_Failure) {
+        rc = gdal_fail(ctx, path, "writing failed");
+        goto done;
+    }
+    rc = commit_file(ctx, tmp, path);
+done:
+    if (ds != NULL) {
+        GDALClose(ds);
+        unlink(tmp);
+    } else if (rc != KZ_OK) {
+        unlink(tmp);
+    }
+    CPLPopErrorHandler();
+    kz_store__free_strings(levels, n_levels);
+    kz_store__free_strings(objects, n_objects);
+    kz_store__free_catalogue(cat, n_cat);
+    return rc;
+}
+
+int kz_export_geojson(kz_db *db, kz_ctx *ctx, const char *dir)
+{
+    GDALDriverH drv;
+    char **levels = NULL;
+    size_t n_levels = 0, n_cat = 0, i;
+    kz_store_indicator *cat = NULL;
+    char **options = NULL;
+    int rc;
+
+    GDALAllRegister();
+    if ((drv = GDALGetDriverByName("GeoJSON")) == NULL)
+        return kz_ctx__error(ctx, KZ_E_INTERNAL, "GDAL has no GeoJSON driver");
+    if ((rc = kz_store__level_names(db, ctx, &levels, &n_levels)) != KZ_OK ||
+        (rc = kz_store__catalogue(db, ctx, &cat, &n_cat)) != KZ_OK)
+        goto done;
+    /* RFC 7946: WGS 84 lon/lat, right-hand rings, no crs member, 7 decimals. */
+    options = CSLSetNameValue(options, "RFC7946", "YES");
+    options = CSLSetNameValue(options, "COORDINATE_PRECISION", "7");
+    CPLPushErrorHandler(CPLQuietErrorHandler);
+    for (i = 0; i < n_levels; i++) {
+        char path[PATH_MAX_LEN], tmp[PATH_MAX_LEN];
+        GDALDatasetH ds;
+        int n = snprintf(path, sizeof(path), "%s/%s.geojson", dir, levels[i]);
+        if (n < 0 || (size_t)n >= sizeof(path)) {
+            rc = kz_ctx__error(ctx, KZ_E_USAGE, "%s: path too long", dir);
+            break;
+        }
+        if ((rc = temp_name(tmp, sizeof(tmp), ctx, path, ".geojson")) != KZ_OK)
+            break;
+        CPLErrorReset();
+        ds = GDALCreate(drv, tmp, 0, 0, 0, GDT_Unknown, NULL);
+        if (ds == NULL) {
+            rc = gdal_fail(ctx, path, "cannot create the file");
+            break;
+        }
+        rc = write_level(ds, db, ctx, path, levels[i], cat, n_cat, options);
+        GDALClose(ds);
+        if (rc == KZ_OK && CPLGetLastErrorType() >= CE_Failure)
+            rc = gdal_fail(ctx, path, "writing failed");
+        if (rc != KZ_OK) {
+            unlink(tmp);
+            break;
+        }
+        if ((rc = commit_file(ctx, tmp, path)) != KZ_OK)
+            break;
+    }
+    CPLPopErrorHandler();
+done:
+    CSLDestroy(options);
+    kz_store__free_strings(levels, n_levels);
+    kz_store__free_catalogue(cat, n_cat);
+    return rc;
+}

@@ -1,0 +1,172 @@
+/*
+ * kz_run: the pipeline of a project file, all-or-nothing (see run.h).
+ */
+#include "ctx_internal.h"
+#include "kiez/compute.h"
+#include "kiez/db.h"
+#include "kiez/export.h"
+#include "kiez/import.h"
+#include "kiez/run.h"
+#include "store.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define PATH_LEN 4096
+
+/* mkdir -p */
+static int make_dirs(kz_ctx *ctx, const char *dir)
+{
+    char buf[PATH_LEN];
+    size_t i, n = strlen(dir);
+    if (n == 0 || n >= sizeof(buf))
+        return kz_ctx__error(ctx, KZ_E_USAGE, "output folder \"%s\": bad path", dir);
+    memcpy(buf, dir, n + 1);
+    for (i = 1; i <= n; i++) {
+        if (buf[i] == '/' || buf[i] == '\0') {
+            char c = buf[i];
+            buf[i] = '\0';
+            if (mkdir(buf, 0777) != 0 && errno != EEXIST)
+                return kz_ctx__error(ctx, KZ_E_IO, "%s: cannot create the folder: %s", buf,
+                                     strerror(errno));
+            buf[i] = c;
+        }
+    }
+    if (access(dir, W_OK) != 0)
+        return kz_ctx__error(ctx, KZ_E_IO, "%s: the output folder is not writable", dir);
+    return KZ_OK;
+}
+
+static int join(char *out, size_t size, kz_ctx *ctx, const char *a, const char *b)
+{
+    int n = snprintf(out, size, "%s/%s", a, b);
+    if (n < 0 || (size_t)n >= size)
+        return kz_ctx__error(ctx, KZ_E_USAGE, "%s/%s: path too long", a, b);
+    return KZ_OK;
+}
+
+/* Remove a staging folder and its files (flat). */
+static void remove_staging(const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    char path[PATH_LEN];
+    if (d == NULL)
+        return;
+    while ((e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        if (snprintf(path, sizeof(path), "%s/%s", dir, e->d_name) < (int)sizeof(path))
+            unlink(path);
+    }
+    closedir(d);
+    rmdir(dir);
+}
+
+/* Move every file of the staging folder into the output folder. */
+static int publish(kz_ctx *ctx, const char *staging, const char *out_dir)
+{
+    DIR *d = opendir(staging);
+    struct dirent *e;
+    char from[PATH_LEN], to[PATH_LEN];
+    int rc = KZ_OK;
+    if (d == NULL)
+        return kz_ctx__error(ctx, KZ_E_IO, "%s: cannot read the staging folder", staging);
+    while ((e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        if ((rc = join(from, sizeof(from), ctx, staging, e->d_name)) != KZ_OK ||
+            (rc = join(to, sizeof(to), ctx, out_dir, e->d_name)) != KZ_OK)
+            break;
+        if (rename(from, to) != 0) {
+            rc = kz_ctx__error(ctx, KZ_E_IO, "%s: cannot move into place: %s", to,
+                               strerror(errno));
+            break;
+        }
+    }
+    closedir(d);
+    return rc;
+}
+
+/* Base name of the database: the GeoPackage name without extension, or
+ * "kiez". */
+static void db_name(char *out, size_t size, const kz_project *p)
+{
+    const char *g = p->outputs.gpkg;
+    const char *dot = g ? strrchr(g, '.') : NULL;
+    if (g == NULL)
+        snprintf(out, size, "kiez.sqlite");
+    else
+        snprintf(out, size, "%.*s.sqlite", (int)(dot ? (size_t)(dot - g) : strlen(g)), g);
+}
+
+int kz_run(kz_ctx *ctx, const kz_project *p, const char *out_dir)
+{
+    char staging[PATH_LEN], db_path[PATH_LEN], tmp_db[PATH_LEN], file[PATH_LEN], name[256];
+    char started[21];
+    kz_db *db = NULL;
+    int rc;
+
+    kz_store__now(started);
+
+    if (out_dir == NULL)
+        out_dir = p->outputs.dir;
+    if (out_dir == NULL)
+        return kz_ctx__error(ctx, KZ_E_USAGE, "%s: no outputs.dir and no --out given", p->path);
+    if ((rc = make_dirs(ctx, out_dir)) != KZ_OK)
+        return rc;
+    snprintf(name, sizeof(name), ".kiez-staging-%ld", (long)getpid());
+    if ((rc = join(staging, sizeof(staging), ctx, out_dir, name)) != KZ_OK)
+        return rc;
+    if (p->database != NULL) {
+        if (snprintf(db_path, sizeof(db_path), "%s", p->database) >= (int)sizeof(db_path))
+            return kz_ctx__error(ctx, KZ_E_USAGE, "database path too long");
+    } else {
+        db_name(name, sizeof(name), p);
+        if ((rc = join(db_path, sizeof(db_path), ctx, out_dir, name)) != KZ_OK)
+            return rc;
+    }
+    if (snprintf(tmp_db, sizeof(tmp_db), "%s.tmp-%ld", db_path, (long)getpid()) >=
+        (int)sizeof(tmp_db))
+        return kz_ctx__error(ctx, KZ_E_USAGE, "database path too long");
+    if (mkdir(staging, 0777) != 0)
+        return kz_ctx__error(ctx, KZ_E_IO, "%s: cannot create: %s", staging, strerror(errno));
+
+    unlink(tmp_db);
+    if ((rc = kz_db_create(&db, ctx, tmp_db, p->crs)) != KZ_OK)
+        goto done;
+    kz_ctx__log(ctx, KZ_LOG_INFO, "building %s", db_path);
+    if ((rc = kz_import_project(db, ctx, p)) != KZ_OK || (rc = kz_compute(db, ctx)) != KZ_OK ||
+        (rc = kz_store__record_run(db, ctx, p->path, started)) != KZ_OK)
+        goto done;
+    if (p->outputs.gpkg != NULL) {
+        if ((rc = join(file, sizeof(file), ctx, staging, p->outputs.gpkg)) != KZ_OK ||
+            (rc = kz_export_gpkg(db, ctx, file)) != KZ_OK)
+            goto done;
+    }
+    if (p->outputs.geojson && (rc = kz_export_geojson(db, ctx, staging)) != KZ_OK)
+        goto done;
+    kz_db_close(db);
+    db = NULL;
+    if (rename(tmp_db, db_path) != 0) {
+        rc = kz_ctx__error(ctx, KZ_E_IO, "%s: cannot move the database into place: %s", db_path,
+                           strerror(errno));
+        goto done;
+    }
+    rc = publish(ctx, staging, out_dir);
+done:
+    kz_db_close(db);
+    unlink(tmp_db);
+    {
+        char journal[PATH_LEN + 16];
+        snprintf(journal, sizeof(journal), "%s-journal", tmp_db);
+        unlink(journal);
+    }
+    remove_staging(staging);
+    return rc;
+}

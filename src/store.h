@@ -1,0 +1,192 @@
+/*
+ * The SpatiaLite store adapter (store*.c): the only files that include
+ * sqlite3.h and spatialite.h. This header itself includes neither. Everything SQL lives behind these functions,
+ * with bound parameters and quoted identifiers only.
+ */
+#ifndef KZ_STORE_H
+#define KZ_STORE_H
+
+#include "kiez/db.h"
+
+#include <stddef.h>
+
+/* Forward declarations, so modules that call the store need no SQLite
+ * header (C11 allows repeating these typedefs in sqlite3.h). */
+typedef struct sqlite3 sqlite3;
+typedef struct sqlite3_stmt sqlite3_stmt;
+
+struct kz_db {
+    sqlite3 *sql;
+    void *splite; /* SpatiaLite connection cache */
+    char *path;
+    char *crs;
+    int srid;
+    int in_tx;
+    /* Prepared statements reused across calls (store_write.c). */
+    sqlite3_stmt *st_area, *st_area_merge, *st_value, *st_object, *st_finding;
+};
+
+/* Run SQL without results; on failure sets KZ_E_IO with the SQLite message. */
+int kz_store__exec(kz_db *db, kz_ctx *ctx, const char *sql);
+
+/* Prepare a statement; on failure sets KZ_E_INTERNAL. */
+int kz_store__prepare(kz_db *db, kz_ctx *ctx, sqlite3_stmt **out, const char *sql);
+
+/* Record the SQLite error of the database as the context error. */
+int kz_store__fail(kz_db *db, kz_ctx *ctx, int code, const char *what);
+
+/* Transactions: one per import. rollback is safe to call without one. */
+int kz_store__begin(kz_db *db, kz_ctx *ctx);
+int kz_store__commit(kz_db *db, kz_ctx *ctx);
+void kz_store__rollback(kz_db *db);
+
+/* Bind a string or NULL. */
+int kz_store__bind_text(sqlite3_stmt *st, int i, const char *s);
+
+/* Step a statement expected to finish (SQLITE_DONE) and reset it. */
+int kz_store__step_done(kz_db *db, kz_ctx *ctx, sqlite3_stmt *st, const char *what);
+
+/* Parse "EPSG:n" into n; returns 0 if the CRS is not of that form. */
+int kz_store__srid(const char *crs);
+
+#endif
+
+/* ---- writing (store_write.c) ---- */
+
+struct kz_level_def;
+
+/* Register a level (replacing an earlier import of it with its areas,
+ * values and indicator values). rank orders levels finest first. */
+int kz_store__put_level(kz_db *db, kz_ctx *ctx, const char *name, const char *title,
+                        const char *parent, const char *parent_match, const char *source,
+                        int rank);
+
+/* Insert one area. Returns KZ_E_INPUT (with a message naming the key) when
+ * the key exists in the level, unless `merge` is set: then the polygons
+ * are united. */
+int kz_store__insert_area(kz_db *db, kz_ctx *ctx, const char *level, const char *key,
+                          const char *name, const unsigned char *wkb, size_t wkb_size,
+                          int merge);
+
+/* Build level `level` by dissolving the areas of `child`, grouped by the
+ * first `prefix` characters of their keys (0: one area with key/name). */
+int kz_store__dissolve(kz_db *db, kz_ctx *ctx, const char *level, const char *child, int prefix,
+                       const char *key, const char *name);
+
+/* Set parent_key of every area of `level` from `parent` by key prefix or
+ * largest overlap. *orphans receives the number of areas without parent;
+ * each is recorded as a finding. */
+int kz_store__link_parents(kz_db *db, kz_ctx *ctx, const char *level, const char *parent,
+                           int match_overlap, long *orphans);
+
+/* Record an input file; *id receives its source id. */
+int kz_store__add_source(kz_db *db, kz_ctx *ctx, const char *kind, const char *path,
+                         long long *id);
+
+/* Set the number of records of a source. */
+int kz_store__source_records(kz_db *db, kz_ctx *ctx, long long id, long long records);
+
+/* Record a finding of the completeness report (line <= 0: none). */
+int kz_store__add_finding(kz_db *db, kz_ctx *ctx, const char *kind, const char *source,
+                          long line, const char *level, const char *key, const char *message);
+
+/* Insert one value; KZ_E_INPUT on a duplicate (level, key, period, variable). */
+int kz_store__insert_value(kz_db *db, kz_ctx *ctx, const char *level, const char *key,
+                           const char *period, const char *variable, double value, int flag,
+                           long long source);
+
+/* Register an object layer (replacing its objects). */
+int kz_store__put_object_layer(kz_db *db, kz_ctx *ctx, const char *name, const char *title,
+                               const char *source, const char *category_field,
+                               const char *capacity_field);
+
+/* Insert one object (point). capacity_flag: enum kz_flag. */
+int kz_store__insert_object(kz_db *db, kz_ctx *ctx, const char *layer, const char *id,
+                            const char *name, const char *category, double capacity,
+                            int capacity_flag, double x, double y);
+
+/* The keys of a level: keys[i] for i < n, and map from key (or, with
+ * by_name, from area name) to i; names shared by several areas map to -2.
+ * Free with kz_store__free_keys(). */
+struct kz_strmap;
+typedef struct kz_level_keys {
+    struct kz_strmap *map;
+    char **keys;
+    size_t n;
+} kz_level_keys;
+int kz_store__level_keys(kz_db *db, kz_ctx *ctx, const char *level, int by_name,
+                         kz_level_keys *out);
+void kz_store__free_keys(kz_level_keys *keys);
+
+/* Finish all cached statements (before commit of DDL or close). */
+void kz_store__finalize_cache(kz_db *db);
+
+/* Indicator catalogue. */
+struct kz_indicator_def;
+int kz_store__clear_catalogue(kz_db *db, kz_ctx *ctx);
+int kz_store__put_indicator(kz_db *db, kz_ctx *ctx, const struct kz_indicator_def *def, int ord);
+
+/* ---- reading for exports (store_read.c) ---- */
+
+/* Names of the levels, coarsest first (rank ascending). Caller frees the
+ * array and strings with kz_store__free_strings(). */
+int kz_store__level_names(kz_db *db, kz_ctx *ctx, char ***out, size_t *n);
+int kz_store__object_layer_names(kz_db *db, kz_ctx *ctx, char ***out, size_t *n);
+void kz_store__free_strings(char **strings, size_t n);
+
+/* The catalogue, in its order. */
+typedef struct kz_store_indicator {
+    char *name, *label, *numerator, *denominator, *unit, *polarity, *description, *source;
+    double scale;
+} kz_store_indicator;
+int kz_store__catalogue(kz_db *db, kz_ctx *ctx, kz_store_indicator **out, size_t *n);
+void kz_store__free_catalogue(kz_store_indicator *rows, size_t n);
+
+/* Latest period with an indicator value on the level; "" when none. */
+int kz_store__latest_period(kz_db *db, kz_ctx *ctx, const char *level, char out[11]);
+
+/* One area with the values of the catalogue's indicators (NaN = null). */
+typedef struct kz_store_area {
+    const char *key, *name, *parent_key;
+    const unsigned char *wkb;
+    size_t wkb_size;
+    const double *values; /* one per catalogue indicator */
+} kz_store_area;
+typedef int (*kz_store_area_fn)(const kz_store_area *area, void *payload);
+int kz_store__each_area(kz_db *db, kz_ctx *ctx, const char *level, const char *period,
+                        size_t n_indicators, kz_store_area_fn fn, void *payload);
+
+/* Rows of the long series of a level. */
+typedef struct kz_store_series {
+    const char *key, *period, *indicator;
+    double value, numerator, denominator; /* NaN = null */
+    int flag;
+} kz_store_series;
+typedef int (*kz_store_series_fn)(const kz_store_series *row, void *payload);
+int kz_store__each_series(kz_db *db, kz_ctx *ctx, const char *level, kz_store_series_fn fn,
+                          void *payload);
+
+/* Objects of a layer. */
+typedef struct kz_store_object {
+    const char *id, *name, *category;
+    double capacity; /* NaN = null */
+    double x, y;
+} kz_store_object;
+typedef int (*kz_store_object_fn)(const kz_store_object *obj, void *payload);
+int kz_store__each_object(kz_db *db, kz_ctx *ctx, const char *layer, kz_store_object_fn fn,
+                          void *payload);
+
+/* Findings (completeness report). */
+typedef struct kz_store_finding {
+    const char *kind, *source, *level, *key, *message;
+    long line;
+} kz_store_finding;
+typedef int (*kz_store_finding_fn)(const kz_store_finding *f, void *payload);
+int kz_store__each_finding(kz_db *db, kz_ctx *ctx, kz_store_finding_fn fn, void *payload);
+
+/* Record a finished run (provenance): the project file, the library
+ * version, start time, and the inputs (paths, sizes, records) as JSON. */
+int kz_store__record_run(kz_db *db, kz_ctx *ctx, const char *project, const char *started);
+
+/* The current UTC time as "YYYY-MM-DDTHH:MM:SSZ". */
+void kz_store__now(char out[21]);

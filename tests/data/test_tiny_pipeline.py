@@ -1,0 +1,67 @@
+#!/usr/bin/python3
+"""The whole pipeline on a hand-checkable project (tests/data/tiny):
+four 1-km squares, two districts by key prefix, one town by dissolve;
+German number formats; a suppressed cell (".").
+
+Expected by hand:
+  2023: district 01 = 1100 + 2100 = 3200 people, children 440 -> 13.75 %
+        district 02 =  600 + 1600 = 2200 people, children 220 -> 10.0 %
+        town = 5400 people, 660 children -> 12.2222... %
+  2022: area 0202 children suppressed -> its share suppressed (flag 2);
+        district 02 children missing (not a partial sum); district 02
+        people = 2000; town children missing.
+"""
+import os
+import sqlite3
+import subprocess
+import sys
+import tempfile
+
+KIEZ = sys.argv[1]
+failures = []
+
+
+def check(cond, what):
+    if not cond:
+        failures.append(what)
+        print("FAIL:", what)
+
+
+def main():
+    with tempfile.TemporaryDirectory() as out:
+        proc = subprocess.run([KIEZ, "run", "tests/data/tiny/tiny.yml", "--out", out],
+                              capture_output=True, text=True)
+        print(proc.stderr)
+        if proc.returncode != 0:
+            return 1
+        db = sqlite3.connect(os.path.join(out, "tiny.gpkg"))
+
+        def val(level, key, ind, period):
+            r = db.execute(f'SELECT value, flag FROM "{level}_series" WHERE key=? AND indicator=? '
+                           'AND period=?', (key, ind, period)).fetchone()
+            return r
+
+        check(val("district", "01", "people", "2023-12-31") == (3200, 4), "district 01 people")
+        check(val("district", "02", "people", "2022-12-31") == (2000, 4), "district 02 people 2022")
+        check(abs(val("district", "01", "child_share", "2023-12-31")[0] - 13.75) < 1e-12,
+              "district 01 child share")
+        check(abs(val("town", "0", "child_share", "2023-12-31")[0] - 1100 * 0 - 660 / 5400 * 100)
+              < 1e-12, "town child share")
+        check(val("area", "0202", "child_share", "2022-12-31") == (None, 2),
+              "suppressed cell gives a suppressed indicator")
+        r = val("district", "02", "child_share", "2022-12-31")
+        check(r is not None and r[0] is None and r[1] == 2,
+              f"district with a suppressed child has no partial sum: {r}")
+        # The layer carries the latest period's values.
+        row = db.execute("SELECT people, child_share, parent_key, name FROM area WHERE key='0102'"
+                         ).fetchone()
+        check(row[0] == 2100 and abs(row[1] - 330 / 2100 * 100) < 1e-12 and row[2] == "01"
+              and row[3] == "Nord-Ost", f"layer row {row}")
+        town = db.execute("SELECT key, name, people FROM town").fetchall()
+        check(town == [("0", "Tiny Town", 5400)], f"town {town}")
+        db.close()
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
