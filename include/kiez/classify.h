@@ -64,7 +64,8 @@ typedef struct kz_classify_options {
  *    Fisher's (1958) dynamic programme (Jenks 1977 "Optimal data
  *    classification for choropleth maps"); b[j] is the largest value of
  *    class j. Runs on the d distinct values in O(k * d^2) time and O(k * d)
- *    memory: about a second for d = 20,000 and k = 5. With d < k it gives
+ *    memory: measured 1.6 s for d = 20,000 and k = 5, 3.3 s for k = 10 (one
+ *    core, -O2; use it up to d of about 20,000). With d < k it gives
  *    d classes, one per distinct value.
  *
  * \param out_breaks  receives k+1 breaks; the caller provides opts->classes+1

@@ -355,12 +355,13 @@ static void test_jenks_exhaustive(void **state)
         rng_state = 0x9E3779B97F4A7C15ULL * seed;
         if ((size_t)k > n)
             k = (int)n;
+        /* every 5th case sits on a large offset (cancellation check) */
         for (i = 0; i < n; i++)
-            v[i] = rnd() * 100.0 * (seed % 3 == 0 ? rnd() : 1.0);
+            v[i] = (seed % 5 == 0 ? 1e6 : 0.0) + rnd() * 100.0 * (seed % 3 == 0 ? rnd() : 1.0);
         mine = jenks_ssd(ctx, v, n, k, &got_k);
         assert_int_equal(got_k, k);
         best = brute_all_partitions(v, n, k);
-        if (fabs(mine - best) > 1e-9 * (1.0 + best))
+        if (fabs(mine - best) > 1e-8 * (1.0 + best))
             fail_msg("seed %u n %zu k %d: jenks %.12g, exhaustive %.12g", seed, n, k, mine, best);
         cases++;
     }
