@@ -31,8 +31,8 @@ enum out_format { FMT_GPKG, FMT_GEOJSON, FMT_SHP, FMT_CSV };
 /* Longest path handled; longer ones are refused. */
 #define PATH_MAX_KZ 4096
 
-static const char *const shp_parts[] = {".shp", ".shx", ".dbf", ".prj", ".cpg", ".qix", ".sbn",
-                                        ".sbx"};
+static const char *const shp_parts[] = {".shp", ".shx", ".dbf", ".prj",
+                                        ".cpg", ".qix", ".sbn", ".sbx"};
 
 static int format_of(const char *path, int *fmt, const char **ext)
 {
@@ -102,8 +102,8 @@ static int write_features(kz_ctx *ctx, const kz_layer *layer, OGRLayerH lyr, int
             (columns[c].type == KZ_COL_TEXT && columns[c].texts == NULL) ||
             columns[c].type < KZ_COL_REAL || columns[c].type > KZ_COL_TEXT ||
             columns[c].name == NULL)
-            return kz_ctx__error(ctx, KZ_E_USAGE, "%s: column %zu has no name or no values",
-                                 path, c);
+            return kz_ctx__error(ctx, KZ_E_USAGE, "%s: column %zu has no name or no values", path,
+                                 c);
         f = OGR_Fld_Create(columns[c].name, t);
         e = OGR_L_CreateField(lyr, f, TRUE);
         OGR_Fld_Destroy(f);
@@ -152,14 +152,13 @@ static int write_features(kz_ctx *ctx, const kz_layer *layer, OGRLayerH lyr, int
             }
             if (g == NULL) {
                 OGR_F_Destroy(feat);
-                return kz_ctx__error(ctx, KZ_E_INTERNAL, "%s: feature %zu: bad geometry", path,
-                                     i);
+                return kz_ctx__error(ctx, KZ_E_INTERNAL, "%s: feature %zu: bad geometry", path, i);
             }
             if (ct != NULL && OGR_G_Transform(g, ct) != OGRERR_NONE) {
                 OGR_G_DestroyGeometry(g);
                 OGR_F_Destroy(feat);
-                return kz_ctx__error(ctx, KZ_E_INPUT,
-                                     "%s: feature %zu: cannot transform to WGS 84", path, i);
+                return kz_ctx__error(ctx, KZ_E_INPUT, "%s: feature %zu: cannot transform to WGS 84",
+                                     path, i);
             }
             OGR_F_SetGeometryDirectly(feat, g);
         }
@@ -181,14 +180,14 @@ static int write_features(kz_ctx *ctx, const kz_layer *layer, OGRLayerH lyr, int
  * contract is MultiPolygon areas.
  */
 static OGRLayerH create_layer(kz_ctx *ctx, GDALDatasetH ds, const kz_layer *layer, int fmt,
-                              const char *name, const char *path,
-                              OGRCoordinateTransformationH *ct)
+                              const char *name, const char *path, OGRCoordinateTransformationH *ct)
 {
     OGRSpatialReferenceH srs = NULL;
     char **lco = NULL;
     OGRLayerH lyr;
-    OGRwkbGeometryType gt =
-        fmt == FMT_CSV ? wkbNone : layer->kind == KZ_GEOM_AREAS ? wkbMultiPolygon : wkbPoint;
+    OGRwkbGeometryType gt = fmt == FMT_CSV                 ? wkbNone
+                            : layer->kind == KZ_GEOM_AREAS ? wkbMultiPolygon
+                                                           : wkbPoint;
 
     if (fmt != FMT_CSV && layer->crs_wkt && layer->crs_wkt[0]) {
         char *wkt = layer->crs_wkt;
@@ -243,8 +242,8 @@ static OGRLayerH create_layer(kz_ctx *ctx, GDALDatasetH ds, const kz_layer *laye
 }
 
 /* Replace or add a layer inside an existing GeoPackage, in one transaction. */
-static int write_into_gpkg(kz_ctx *ctx, const kz_layer *layer, const char *path,
-                           const char *name, const kz_column *columns, size_t n_columns)
+static int write_into_gpkg(kz_ctx *ctx, const kz_layer *layer, const char *path, const char *name,
+                           const kz_column *columns, size_t n_columns)
 {
     const char *const drivers[] = {"GPKG", NULL};
     GDALDatasetH ds;
@@ -271,8 +270,7 @@ static int write_into_gpkg(kz_ctx *ctx, const kz_layer *layer, const char *path,
         rc = KZ_E_IO;
         goto rollback;
     }
-    if ((rc = write_features(ctx, layer, lyr, FMT_GPKG, NULL, columns, n_columns, path)) !=
-        KZ_OK)
+    if ((rc = write_features(ctx, layer, lyr, FMT_GPKG, NULL, columns, n_columns, path)) != KZ_OK)
         goto rollback;
     if (GDALDatasetCommitTransaction(ds) != OGRERR_NONE) {
         rc = gdal_fail(ctx, KZ_E_IO, path, "commit");
@@ -395,8 +393,8 @@ int kz_layer_write(kz_ctx *ctx, const kz_layer *layer, const char *path, const c
             }
         }
     } else if (rename(tmp, path) != 0) {
-        rc = kz_ctx__error(ctx, KZ_E_IO, "%s: cannot rename the temporary file %s into place",
-                           path, tmp);
+        rc = kz_ctx__error(ctx, KZ_E_IO, "%s: cannot rename the temporary file %s into place", path,
+                           tmp);
         goto done;
     }
 done:

@@ -87,25 +87,25 @@ KZ_API void kz_count_free(kz_count *count);
 
 /* Options of kz_coverage_nearest(). Zero-initialise, then set. */
 typedef struct kz_nearest_options {
-    double within;         /* radius for the share within (> 0), 0 = no share */
-    int category;          /* use only facilities of this category; -1 = all */
+    double within;          /* radius for the share within (> 0), 0 = no share */
+    int category;           /* use only facilities of this category; -1 = all */
     const int *demand_area; /* optional area index per demand point (-1 = none) */
-    size_t n_areas;        /* number of areas when demand_area is set */
-    int threads;           /* 0 = one per core */
+    size_t n_areas;         /* number of areas when demand_area is set */
+    int threads;            /* 0 = one per core */
 } kz_nearest_options;
 
 typedef struct kz_nearest {
     size_t n_demand;
     size_t n_areas;
-    double *distance;        /* [n_demand] to the nearest facility; INFINITY when there is none */
-    long long *facility;     /* [n_demand] index of the nearest facility, -1 when none */
-    double *area_weight;     /* [n_areas] population (sum of demand weights) */
-    double *area_mean;       /* [n_areas] weighted mean distance; NaN without population */
-    double *area_within;     /* [n_areas] weighted share (0..1) within `within`; NaN without
-                                population or without `within` */
-    double total_weight;     /* over all demand points */
-    double mean;             /* weighted mean distance over all demand points */
-    double within_share;     /* weighted share within `within` over all demand points */
+    double *distance;    /* [n_demand] to the nearest facility; INFINITY when there is none */
+    long long *facility; /* [n_demand] index of the nearest facility, -1 when none */
+    double *area_weight; /* [n_areas] population (sum of demand weights) */
+    double *area_mean;   /* [n_areas] weighted mean distance; NaN without population */
+    double *area_within; /* [n_areas] weighted share (0..1) within `within`; NaN without
+                            population or without `within` */
+    double total_weight; /* over all demand points */
+    double mean;         /* weighted mean distance over all demand points */
+    double within_share; /* weighted share within `within` over all demand points */
 } kz_nearest;
 
 /**
@@ -143,13 +143,13 @@ typedef struct kz_access {
     size_t n_demand;
     size_t n_facilities;
     size_t n_areas;
-    double *ratio;       /* [n_facilities] R_j; NaN when j reaches no demand */
-    double *access;      /* [n_demand] A_i (0 when no facility reaches i) */
-    double *area_weight; /* [n_areas] population */
-    double *area_access; /* [n_areas] population-weighted mean of A_i; NaN without population */
-    double supply_reached;   /* Σ S_j over facilities that reach some demand */
-    double supply_total;     /* Σ S_j over all facilities */
-    double weighted_access;  /* Σ P_i A_i; equals supply_reached up to rounding */
+    double *ratio;          /* [n_facilities] R_j; NaN when j reaches no demand */
+    double *access;         /* [n_demand] A_i (0 when no facility reaches i) */
+    double *area_weight;    /* [n_areas] population */
+    double *area_access;    /* [n_areas] population-weighted mean of A_i; NaN without population */
+    double supply_reached;  /* Σ S_j over facilities that reach some demand */
+    double supply_total;    /* Σ S_j over all facilities */
+    double weighted_access; /* Σ P_i A_i; equals supply_reached up to rounding */
     size_t unreached_facilities; /* facilities that reach no demand */
     size_t unserved_demand;      /* demand points no facility reaches */
 } kz_access;

@@ -128,8 +128,7 @@ int kz_cmd_access(int argc, char **argv, kz_cli *cli)
     if (radius_s == NULL)
         return kz_cli_usage_error(cmd, "needs --radius M (the catchment size, e.g. 1000)");
     if (kz_cli_parse_double(&radius, radius_s) != 0 || !(radius > 0))
-        return kz_cli_usage_error(cmd, "--radius needs a positive distance, not \"%s\"",
-                                  radius_s);
+        return kz_cli_usage_error(cmd, "--radius needs a positive distance, not \"%s\"", radius_s);
     if (zones_s && parse_zones(lim, wt, &nz, zones_s) != 0)
         return kz_cli_usage_error(cmd, "--zones needs LIMIT:WEIGHT,... (at most %d), not \"%s\"",
                                   MAX_ZONES, zones_s);
@@ -264,9 +263,9 @@ int kz_cmd_access(int argc, char **argv, kz_cli *cli)
         json_object_set_new(doc, "unserved_demand_points",
                             json_integer((json_int_t)res->unserved_demand));
         for (k = 0; k < fpts.n; k++)
-            json_array_append_new(fa, json_pack("{s:I,s:o}", "fid",
-                                                (json_int_t)kz_layer_fid(fac, k), "ratio",
-                                                num(res->ratio[k])));
+            json_array_append_new(fa,
+                                  json_pack("{s:I,s:o}", "fid", (json_int_t)kz_layer_fid(fac, k),
+                                            "ratio", num(res->ratio[k])));
         json_object_set_new(doc, "facility_ratios", fa);
         if (areas) {
             for (k = 0; k < set.n; k++) {
@@ -284,8 +283,8 @@ int kz_cmd_access(int argc, char **argv, kz_cli *cli)
         } else {
             for (k = 0; k < dem.n; k++)
                 json_array_append_new(arr, json_pack("{s:I,s:o}", "fid",
-                                                     (json_int_t)kz_layer_fid(demand, k),
-                                                     "access", num(res->access[k])));
+                                                     (json_int_t)kz_layer_fid(demand, k), "access",
+                                                     num(res->access[k])));
         }
         json_object_set_new(doc, "results", arr);
         r = json_dumpf(doc, stdout, JSON_INDENT(1) | JSON_REAL_PRECISION(15));

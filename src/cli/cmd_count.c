@@ -121,8 +121,7 @@ static int cmp_str(const void *a, const void *b)
 /* Category index per point from a text field: categories sorted by name;
  * a null value has no category (-1). *names receives the sorted distinct
  * names (borrowed from the layer; free the array). */
-static int categories(int **out, const char ***names, size_t *n_names, const kz_layer *l,
-                      size_t f)
+static int categories(int **out, const char ***names, size_t *n_names, const kz_layer *l, size_t f)
 {
     size_t i, n = kz_layer_count(l), k = 0;
     const char **all = malloc((n ? n : 1) * sizeof(char *));
@@ -291,8 +290,7 @@ int kz_cmd_count(int argc, char **argv, kz_cli *cli)
             if (capacity)
                 cols[col++] = (kz_column){"capacity", KZ_COL_REAL, c->weight, NULL, NULL};
             for (k = 0; k < n_cat; k++)
-                cols[col++] =
-                    (kz_column){names[k], KZ_COL_INTEGER, NULL, percat + k * set.n, NULL};
+                cols[col++] = (kz_column){names[k], KZ_COL_INTEGER, NULL, percat + k * set.n, NULL};
             r = kz_layer_write(cli->ctx, areas, outpath, layer_name, cols, nc);
         }
         for (k = 0; names && k < n_cat; k++)

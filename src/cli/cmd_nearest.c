@@ -207,8 +207,7 @@ int kz_cmd_nearest(int argc, char **argv, kz_cli *cli)
             cols[nc++] = (kz_column){"population", KZ_COL_REAL, res->area_weight, NULL, NULL};
             cols[nc++] = (kz_column){"mean_distance", KZ_COL_REAL, res->area_mean, NULL, NULL};
             if (within > 0)
-                cols[nc++] =
-                    (kz_column){"share_within", KZ_COL_REAL, res->area_within, NULL, NULL};
+                cols[nc++] = (kz_column){"share_within", KZ_COL_REAL, res->area_within, NULL, NULL};
             r = kz_layer_write(cli->ctx, areas, outpath, layer_name, cols, nc);
         } else {
             cols[nc++] = (kz_column){"distance", KZ_COL_REAL, res->distance, NULL, NULL};

@@ -28,12 +28,12 @@
 #include <string.h>
 
 typedef struct access_job {
-    const kz_pgrid *g;         /* grid over the points searched */
-    const kz_point_set *from;  /* points whose value is computed */
-    const kz_point_set *to;    /* points found in the grid */
-    const double *to_value;    /* step 1: P_k (weights); step 2: R_j */
+    const kz_pgrid *g;        /* grid over the points searched */
+    const kz_point_set *from; /* points whose value is computed */
+    const kz_point_set *to;   /* points found in the grid */
+    const double *to_value;   /* step 1: P_k (weights); step 2: R_j */
     const kz_access_options *o;
-    double *lim2;              /* squared zone limits (or d0^2) */
+    double *lim2; /* squared zone limits (or d0^2) */
     double *out;
     int step;
 } access_job;
@@ -122,15 +122,15 @@ int kz_coverage_access(kz_access **out, kz_ctx *ctx, const kz_point_set *demand,
     if (opts->n_zones > 64)
         return kz_ctx__error(ctx, KZ_E_USAGE, "at most 64 distance zones");
     for (r = 0; r < opts->n_zones; r++) {
-        if (!(opts->zone_limit[r] > 0) || (r > 0 && !(opts->zone_limit[r] > opts->zone_limit[r - 1])))
+        if (!(opts->zone_limit[r] > 0) ||
+            (r > 0 && !(opts->zone_limit[r] > opts->zone_limit[r - 1])))
             return kz_ctx__error(ctx, KZ_E_USAGE, "zone limits must be positive and ascending");
         if (!(opts->zone_weight[r] >= 0) || !isfinite(opts->zone_weight[r]))
             return kz_ctx__error(ctx, KZ_E_USAGE, "zone weights must be finite and >= 0");
         lim2[r] = opts->zone_limit[r] * opts->zone_limit[r];
     }
     if (opts->n_zones && opts->zone_limit[opts->n_zones - 1] != opts->radius)
-        return kz_ctx__error(ctx, KZ_E_USAGE,
-                             "the last zone limit (%g) must equal the radius (%g)",
+        return kz_ctx__error(ctx, KZ_E_USAGE, "the last zone limit (%g) must equal the radius (%g)",
                              opts->zone_limit[opts->n_zones - 1], opts->radius);
 
     res = calloc(1, sizeof(*res));
@@ -148,8 +148,8 @@ int kz_coverage_access(kz_access **out, kz_ctx *ctx, const kz_point_set *demand,
         goto nomem;
     /* Cells of half the radius: a query visits about 5 x 5 cells. */
     if (kz_pgrid__build(&gd, demand->x, demand->y, NULL, demand->n, opts->radius / 2) != KZ_OK ||
-        kz_pgrid__build(&gf, facilities->x, facilities->y, NULL, facilities->n,
-                        opts->radius / 2) != KZ_OK)
+        kz_pgrid__build(&gf, facilities->x, facilities->y, NULL, facilities->n, opts->radius / 2) !=
+            KZ_OK)
         goto nomem;
 
     job.o = opts;

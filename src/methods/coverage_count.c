@@ -112,8 +112,8 @@ typedef struct edge {
 typedef struct area_idx {
     double minx, miny, maxx, maxy;
     int empty;
-    int nb;          /* bands */
-    double band_h;   /* band height */
+    int nb;             /* bands */
+    double band_h;      /* band height */
     size_t *band_start; /* nb + 1 */
     edge *band_edges;
 } area_idx;
@@ -268,7 +268,7 @@ static int build_bands(area_idx *a, const edge *edges, size_t n)
     a->band_start = calloc((size_t)nb + 1, sizeof(size_t));
     if (a->band_start == NULL)
         return KZ_E_NOMEM;
-#define BAND(v) ((int)fmin(fmax(((v) - a->miny) / a->band_h, 0.0), (double)(nb - 1)))
+#define BAND(v) ((int)fmin(fmax(((v)-a->miny) / a->band_h, 0.0), (double)(nb - 1)))
     for (i = 0; i < n; i++) {
         int lo = BAND(fmin(edges[i].y1, edges[i].y2)), hi = BAND(fmax(edges[i].y1, edges[i].y2));
         for (b = lo; b <= hi; b++)
@@ -345,9 +345,9 @@ static int locator_build(locator *L, kz_ctx *ctx, const kz_area_set *areas)
             if (poly == NULL || GEOSisEmpty_r(h, poly) == 1)
                 continue;
             if ((rc = polygon_edges(&edges, &ne, &cap, h, poly)) != KZ_OK) {
-                rc = rc == KZ_E_NOMEM ? kz_ctx__error(ctx, rc, "out of memory indexing areas")
-                                      : kz_ctx__error(ctx, rc, "area %zu: GEOS: %s", i,
-                                                      ctx->geos_msg);
+                rc = rc == KZ_E_NOMEM
+                         ? kz_ctx__error(ctx, rc, "out of memory indexing areas")
+                         : kz_ctx__error(ctx, rc, "area %zu: GEOS: %s", i, ctx->geos_msg);
                 goto done;
             }
         }
@@ -365,8 +365,7 @@ static int locator_build(locator *L, kz_ctx *ctx, const kz_area_set *areas)
             a->miny = fmin(a->miny, fmin(edges[k].y1, edges[k].y2));
             a->maxy = fmax(a->maxy, fmax(edges[k].y1, edges[k].y2));
         }
-        if (!isfinite(a->minx) || !isfinite(a->maxx) || !isfinite(a->miny) ||
-            !isfinite(a->maxy)) {
+        if (!isfinite(a->minx) || !isfinite(a->maxx) || !isfinite(a->miny) || !isfinite(a->maxy)) {
             rc = kz_ctx__error(ctx, KZ_E_INPUT, "area %zu: non-finite coordinates", i);
             goto done;
         }
@@ -407,8 +406,8 @@ static int locator_build(locator *L, kz_ctx *ctx, const kz_area_set *areas)
             rc = kz_ctx__error(ctx, KZ_E_NOMEM, "out of memory indexing areas");
             goto done;
         }
-#define GCOL(v) ((long)fmin(fmax(((v) - L->gx0) / L->gcell, 0.0), (double)(L->gnx - 1)))
-#define GROW_(v) ((long)fmin(fmax(((v) - L->gy0) / L->gcell, 0.0), (double)(L->gny - 1)))
+#define GCOL(v) ((long)fmin(fmax(((v)-L->gx0) / L->gcell, 0.0), (double)(L->gnx - 1)))
+#define GROW_(v) ((long)fmin(fmax(((v)-L->gy0) / L->gcell, 0.0), (double)(L->gny - 1)))
         for (i = 0; i < areas->n; i++) {
             const area_idx *a = &L->a[i];
             if (a->empty)
@@ -489,8 +488,8 @@ static int geos_covers(thread_state *t, const locator *L, size_t area, double x,
     if (t->reader == NULL && (t->reader = GEOSWKBReader_create_r(t->h)) == NULL)
         return -1;
     if (t->geoms[area] == NULL) {
-        t->geoms[area] = GEOSWKBReader_read_r(t->h, t->reader, L->areas->wkb[area],
-                                              L->areas->wkb_size[area]);
+        t->geoms[area] =
+            GEOSWKBReader_read_r(t->h, t->reader, L->areas->wkb[area], L->areas->wkb_size[area]);
         if (t->geoms[area] == NULL)
             return -1;
     }
@@ -610,8 +609,7 @@ void kz_count_free(kz_count *count)
 }
 
 int kz_coverage_count(kz_count **out, kz_ctx *ctx, const kz_area_set *areas,
-                      const kz_point_set *points, size_t n_categories, int threads,
-                      int *point_area)
+                      const kz_point_set *points, size_t n_categories, int threads, int *point_area)
 {
     kz_count *c = NULL;
     int *where = point_area;

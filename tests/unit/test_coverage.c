@@ -2,11 +2,11 @@
  * Coverage kernels: hand-computed small cases for every measure, and
  * randomised comparisons with GEOS Covers / brute force.
  */
+#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <cmocka.h>
 
 #include "geom.h"
 #include "kiez/coverage.h"
@@ -185,7 +185,7 @@ static void test_locate_matches_geos(void **state)
     h = A.h;
     for (i = 0; i < 40; i++)
         pts_g[i] = GEOSGeom_createPointFromXY_r(h, 390000.1 + urand(&seed) * 10000.3,
-                                               5810000.7 + urand(&seed) * 10000.9);
+                                                5810000.7 + urand(&seed) * 10000.9);
     sites = GEOSGeom_createCollection_r(h, GEOS_MULTIPOINT, pts_g, 40);
     vor = GEOSVoronoiDiagram_r(h, sites, NULL, 0.0, 0);
     env = GEOSGeom_createRectangle_r(h, 390000.1, 5810000.7, 400000.4, 5820001.6);
@@ -267,9 +267,9 @@ static void test_nearest_hand(void **state)
     assert_true(r->distance[2] == 5 && r->facility[2] == 0); /* tie: smaller index */
     assert_true(r->distance[3] == 3 && r->facility[3] == 2);
     assert_true(r->area_weight[0] == 3 && r->area_weight[1] == 2 && r->area_weight[2] == 0);
-    assert_true(fabs(r->area_mean[0] - 2.0) < 1e-12);   /* (2*1 + 1*4) / 3 */
-    assert_true(r->area_within[0] == 1.0);              /* 1 <= 4 and 4 <= 4 */
-    assert_true(fabs(r->area_mean[1] - 4.0) < 1e-12);   /* (5 + 3) / 2 */
+    assert_true(fabs(r->area_mean[0] - 2.0) < 1e-12); /* (2*1 + 1*4) / 3 */
+    assert_true(r->area_within[0] == 1.0);            /* 1 <= 4 and 4 <= 4 */
+    assert_true(fabs(r->area_mean[1] - 4.0) < 1e-12); /* (5 + 3) / 2 */
     assert_true(r->area_within[1] == 0.5);
     assert_true(isnan(r->area_mean[2]) && isnan(r->area_within[2]));
     assert_true(fabs(r->mean - (2 + 4 + 5 + 3) / 5.0) < 1e-12);
@@ -463,12 +463,9 @@ static void test_access_identity_random(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_count_squares),
-        cmocka_unit_test(test_count_bad_wkb),
-        cmocka_unit_test(test_locate_matches_geos),
-        cmocka_unit_test(test_nearest_hand),
-        cmocka_unit_test(test_nearest_brute_force),
-        cmocka_unit_test(test_access_hand),
+        cmocka_unit_test(test_count_squares),          cmocka_unit_test(test_count_bad_wkb),
+        cmocka_unit_test(test_locate_matches_geos),    cmocka_unit_test(test_nearest_hand),
+        cmocka_unit_test(test_nearest_brute_force),    cmocka_unit_test(test_access_hand),
         cmocka_unit_test(test_access_identity_random),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -2,11 +2,11 @@
  * kz_layer_write: write small layers to GeoPackage, GeoJSON, Shapefile and
  * CSV and read them back with GDAL.
  */
+#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <cmocka.h>
 
 #include "kiez/kiez.h"
 #include "kiez/layer.h"
@@ -201,9 +201,8 @@ static void test_gpkg(void **state)
     assert_int_equal(OGR_L_GetFeatureCount(lyr, TRUE), 2);
     {
         OGRFeatureH f = OGR_L_GetNextFeature(lyr);
-        assert_int_equal(OGR_F_GetFieldAsInteger64(f, OGR_FD_GetFieldIndex(
-                                                           OGR_L_GetLayerDefn(lyr), "n")),
-                         70);
+        assert_int_equal(
+            OGR_F_GetFieldAsInteger64(f, OGR_FD_GetFieldIndex(OGR_L_GetLayerDefn(lyr), "n")), 70);
         OGR_F_Destroy(f);
     }
     GDALClose(ds);
