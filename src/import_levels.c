@@ -39,6 +39,8 @@ static int import_source_level(kz_db *db, kz_ctx *ctx, const kz_level_def *def, 
     opts.label_field = def->label;
     opts.crs = kz_db_crs(db);
     opts.key_width = def->key_width;
+    opts.fix_keys = (const char *const *)def->fix_keys;
+    opts.n_fix_keys = def->n_fix_keys;
     kz_ctx__log(ctx, KZ_LOG_INFO, "level %s: reading %s", def->name, def->source);
     if ((rc = kz_layer_read(&layer, ctx, def->source, &opts)) != KZ_OK)
         goto done;
@@ -78,8 +80,10 @@ int kz_import_levels(kz_db *db, kz_ctx *ctx, const kz_project *p)
 
     if (done == NULL)
         return kz_ctx__error(ctx, KZ_E_NOMEM, "out of memory");
-    if ((rc = kz_store__begin(db, ctx)) != KZ_OK)
-        goto out;
+    if ((rc = kz_store__begin(db, ctx)) != KZ_OK) {
+        free(done);
+        return rc;
+    }
     for (i = 0; i < p->n_levels; i++) {
         if (p->levels[i].source == NULL)
             continue;

@@ -43,8 +43,10 @@ int kz_import_objects(kz_db *db, kz_ctx *ctx, const kz_project *p, size_t index)
     opts.crs = kz_db_crs(db);
     if ((rc = kz_layer_read(&layer, ctx, def->source, &opts)) != KZ_OK)
         return rc;
-    if ((rc = kz_store__begin(db, ctx)) != KZ_OK)
-        goto done;
+    if ((rc = kz_store__begin(db, ctx)) != KZ_OK) {
+        kz_layer_free(layer);
+        return rc;
+    }
     if ((rc = kz_store__put_object_layer(db, ctx, def->name, def->title, def->source,
                                          def->category, def->capacity)) != KZ_OK)
         goto done;

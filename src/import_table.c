@@ -37,6 +37,7 @@ typedef struct table_state {
     long long values, rows;
     long unmatched;
     char unmatched_list[512];
+    long first_line, last_line; /* data rows outside are skipped (lines:) */
 } table_state;
 
 static int is_missing_marker(const kz_table_def *def, const char *text)
@@ -149,6 +150,8 @@ static int take_row(const kz_csv_row *row, void *payload)
 
     if (s->names == NULL)
         return take_header(s, row);
+    if (row->line < s->first_line || row->line > s->last_line)
+        return KZ_OK;
     s->rows++;
     if (kz_key_normalise(key, sizeof(key), row->fields[s->key_col], s->def->key_by_name ? 0
                                                                                        : s->key_width)
@@ -317,8 +320,10 @@ int kz_import_table(kz_db *db, kz_ctx *ctx, const kz_project *p, size_t index)
         globfree(&g);
         return kz_ctx__error(ctx, KZ_E_IO, "table source %s: no such file", def->source);
     }
-    if ((rc = kz_store__begin(db, ctx)) != KZ_OK)
-        goto out;
+    if ((rc = kz_store__begin(db, ctx)) != KZ_OK) {
+        globfree(&g);
+        return rc;
+    }
     if ((rc = kz_store__level_keys(db, ctx, def->level, def->key_by_name, &keys)) != KZ_OK)
         goto out;
     if (keys.n == 0) {
@@ -331,6 +336,20 @@ int kz_import_table(kz_db *db, kz_ctx *ctx, const kz_project *p, size_t index)
     s.def = def;
     s.keys = &keys;
     s.key_width = p->levels[level].key_width;
+    s.first_line = 2;
+    s.last_line = 0x7fffffffL;
+    if (def->lines != NULL) {
+        char *end = NULL;
+        s.first_line = strtol(def->lines, &end, 10);
+        if (end == def->lines || *end != '-' || s.first_line < 2 ||
+            (s.last_line = strtol(end + 1, &end, 10)) < s.first_line || *end != '\0') {
+            rc = kz_ctx__error(ctx, KZ_E_USAGE,
+                               "table %s: lines \"%s\" is not a range FIRST-LAST of data lines "
+                               "(the header is line 1), e.g. 2-100",
+                               def->source, def->lines);
+            goto out;
+        }
+    }
     for (i = 0; i < g.gl_pathc; i++) {
         if ((rc = import_file(&s, g.gl_pathv[i])) != KZ_OK)
             goto out;

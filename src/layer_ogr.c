@@ -446,6 +446,15 @@ int kz_layer_read(kz_layer **out, kz_ctx *ctx, const char *source, const kz_laye
                 goto done;
             }
             key = OGR_F_GetFieldAsString(feat, key_idx);
+            for (f = 0; f < opts->n_fix_keys; f++) {
+                char fidtext[32];
+                snprintf(fidtext, sizeof(fidtext), "%lld", l->fid[l->n]);
+                if (strcmp(opts->fix_keys[2 * f], fidtext) == 0) {
+                    kz_ctx__log(ctx, KZ_LOG_INFO, "%s: feature %s: key \"%s\" corrected to \"%s\"",
+                                source, fidtext, key, opts->fix_keys[2 * f + 1]);
+                    key = opts->fix_keys[2 * f + 1];
+                }
+            }
             if (kz_key_normalise(keybuf, sizeof(keybuf), key, opts->key_width) != KZ_OK) {
                 feature_name(what, sizeof(what), l->fid[l->n], key);
                 rc = kz_ctx__error(ctx, KZ_E_INPUT,

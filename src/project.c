@@ -516,6 +516,7 @@ enum ftype {
     F_BOOL,     /* int 0/1 */
     F_NUM,      /* double, finite */
     F_LIST,     /* char ** + size_t count at count_off */
+    F_STRMAP,   /* mapping of text to text: char ** of 2n (key, value), n at count_off */
     F_ENUM,     /* int, from the names in `ev` */
     F_CHARENUM, /* char, from the names in `ev` */
     F_DELIM,    /* char: one printable character, or "tab" / "\t" */
@@ -587,6 +588,10 @@ static const enum_val ev_polarity[] = {{"neutral", KZ_POLARITY_NEUTRAL, 0},
     {                                                                                              \
         k, F_LIST, 0, offsetof(T, m), offsetof(T, c), NULL, 0, 0                                   \
     }
+#define FLD_M(T, k, m, c)                                                                          \
+    {                                                                                              \
+        k, F_STRMAP, 0, offsetof(T, m), offsetof(T, c), NULL, 0, 0                                 \
+    }
 
 enum { T_NAME, T_CRS, T_DATABASE, T_LEVELS, T_TABLES, T_INDICATORS, T_OBJECTS, T_OUTPUTS, T_N };
 static const field top_fields[] = {
@@ -615,6 +620,7 @@ enum {
     L_AREA_NAME,
     L_DUPLICATES,
     L_INVALID,
+    L_FIX_KEYS,
     L_N
 };
 static const field level_fields[] = {
@@ -632,6 +638,7 @@ static const field level_fields[] = {
     FLD(kz_level_def, "area_name", F_STR, 0, area_name),
     FLD_E(kz_level_def, "duplicates", F_ENUM, duplicates, ev_duplicates),
     FLD_E(kz_level_def, "invalid", F_ENUM, invalid, ev_invalid),
+    FLD_M(kz_level_def, "fix_keys", fix_keys, n_fix_keys),
 };
 
 enum {
@@ -654,6 +661,7 @@ enum {
     B_THOUSANDS,
     B_ENCODING,
     B_UNMATCHED,
+    B_LINES,
     B_N
 };
 static const field table_fields[] = {
@@ -676,6 +684,7 @@ static const field table_fields[] = {
     FLD_E(kz_table_def, "thousands", F_CHARENUM, thousands, ev_thousands),
     FLD_E(kz_table_def, "encoding", F_ENUM, encoding, ev_encoding),
     FLD_E(kz_table_def, "unmatched", F_ENUM, unmatched, ev_unmatched),
+    FLD(kz_table_def, "lines", F_STR, 0, lines),
 };
 
 enum {
@@ -794,6 +803,30 @@ static int set_field(pstate *s, const node *v, const char *kp, const field *f, v
 
     if (f->type == F_SECTION || is_null(v))
         return KZ_OK; /* null = not given: the default applies */
+    if (f->type == F_STRMAP) {
+        char ***items = (char ***)(void *)base;
+        size_t *count = (size_t *)(void *)((char *)obj + f->count_off);
+        size_t i;
+        if (v->kind != N_MAP)
+            return err_at(s, v, kp, "expected a mapping such as {\"12\": \"0101\"}, got %s",
+                          kind_name(v));
+        if (v->n / 2 > MAX_ITEMS)
+            return err_at(s, v, kp, "more than %d items", MAX_ITEMS);
+        if (v->n == 0)
+            return KZ_OK;
+        *items = xcalloc(v->n, sizeof(char *));
+        if (*items == NULL)
+            return nomem(s);
+        *count = v->n / 2;
+        for (i = 0; i < v->n; i++) {
+            const node *it = v->kids[i];
+            if (it->kind != N_SCALAR || is_null(it) || it->text[0] == '\0')
+                return err_at(s, it, kp, "expected text keys and values");
+            if (((*items)[i] = xstrdup(it->text)) == NULL)
+                return nomem(s);
+        }
+        return KZ_OK;
+    }
     if (f->type == F_LIST) {
         char ***items = (char ***)(void *)base;
         size_t *count = (size_t *)(void *)((char *)obj + f->count_off);
@@ -1066,6 +1099,105 @@ done:
     return rc;
 }
 
+/* ---- regular expressions ----------------------------------------------- */
+
+/*
+ * An upper bound of the size of the tree glibc's regcomp() builds for an
+ * extended regular expression. It copies the operand of '+' once and of
+ * {m,n} n times, so "(a{99}){99}" or "a+++++..." grow exponentially and a
+ * 300-byte pattern can take gigabytes (found by fuzz_project). Sums over
+ * alternatives and sequences, multiplies for repetitions; stops early once
+ * the bound is exceeded.
+ */
+static double re_size(const char **pp, int depth)
+{
+    const char *p = *pp;
+    double total = 0, atom;
+    char *e;
+    while (*p != '\0' && *p != ')' && total <= MAX_REGEX_NODES) {
+        if (*p == '|') {
+            p++;
+            continue;
+        }
+        if (*p == '(') {
+            if (depth >= 16)
+                return MAX_REGEX_NODES + 1.0;
+            p++;
+            atom = re_size(&p, depth + 1) + 1;
+            if (*p == ')')
+                p++;
+        } else if (*p == '[') {
+            p++;
+            if (*p == '^')
+                p++;
+            if (*p == ']')
+                p++;
+            while (*p != '\0' && *p != ']') {
+                if (*p == '[' && (p[1] == ':' || p[1] == '.' || p[1] == '=')) {
+                    char c = p[1];
+                    p += 2;
+                    while (*p != '\0' && !(*p == c && p[1] == ']'))
+                        p++;
+                    if (*p != '\0')
+                        p += 2;
+                } else {
+                    p++;
+                }
+            }
+            if (*p != '\0')
+                p++;
+            atom = 1;
+        } else {
+            if (*p == '\\' && p[1] != '\0')
+                p++;
+            p++;
+            atom = 1;
+        }
+        for (;;) {
+            if (*p == '*' || *p == '?') {
+                p++;
+                atom += 1;
+            } else if (*p == '+') {
+                p++;
+                atom = atom * 2 + 1;
+            } else if (*p == '{' && isdigit((unsigned char)p[1])) {
+                double n = strtod(p + 1, &e);
+                if (*e == ',') {
+                    e++;
+                    if (isdigit((unsigned char)*e))
+                        n = strtod(e, &e);
+                    else
+                        n += 1;
+                }
+                if (*e != '}')
+                    break;
+                p = e + 1;
+                atom = atom * (n + 1) + 1;
+            } else {
+                break;
+            }
+            if (atom > MAX_REGEX_NODES)
+                break;
+        }
+        total += atom;
+    }
+    *pp = p;
+    return total;
+}
+
+static int regex_too_complex(const char *re)
+{
+    const char *p = re;
+    double total = 0;
+    while (total <= MAX_REGEX_NODES) {
+        total += re_size(&p, 0);
+        if (*p == '\0')
+            break;
+        p++; /* an unbalanced ')' */
+    }
+    return total > MAX_REGEX_NODES;
+}
+
 /* ---- checks per section ---------------------------------------------------- */
 
 static int level_index(const kz_project *p, const char *name)
@@ -1335,6 +1467,10 @@ static int check_table(pstate *s, size_t i)
         if (strlen(T->period_path) > MAX_REGEX)
             return err_at(s, lc->at[B_PERIOD_PATH], KP("period_path"), "longer than %d characters",
                           MAX_REGEX);
+        if (regex_too_complex(T->period_path))
+            return err_at(s, lc->at[B_PERIOD_PATH], KP("period_path"),
+                          "the regular expression repeats too much (nested or stacked +, "
+                          "{m,n}); simplify it, e.g. \"-([0-9]{4})-0([12])-\"");
         r = regcomp(&re, T->period_path, REG_EXTENDED);
         if (r == REG_ESPACE)
             return nomem(s);
@@ -1670,6 +1806,7 @@ void kz_project_free(kz_project *p)
         free(L->dissolve);
         free(L->area_key);
         free(L->area_name);
+        free_list(L->fix_keys, 2 * L->n_fix_keys);
     }
     free(p->levels);
     for (i = 0; i < p->n_tables; i++) {
@@ -1685,6 +1822,7 @@ void kz_project_free(kz_project *p)
         free_list(T->variables, T->n_variables);
         free_list(T->ignore, T->n_ignore);
         free_list(T->missing, T->n_missing);
+        free(T->lines);
     }
     free(p->tables);
     for (i = 0; i < p->n_indicators; i++) {

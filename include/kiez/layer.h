@@ -31,6 +31,8 @@ typedef struct kz_layer_options {
     size_t n_fields;
     const char *crs;           /* reproject to this CRS ("EPSG:25833", WKT...); NULL = keep */
     int key_width;             /* > 0: normalise keys (kz_key_normalise) */
+    const char *const *fix_keys; /* pairs (feature id as text, key): documented corrections */
+    size_t n_fix_keys;           /* number of pairs */
 } kz_layer_options;
 
 /**
@@ -113,7 +115,8 @@ typedef struct kz_column {
  * file gets the layer added or replaced), .geojson (RFC 7946: WGS 84,
  * 7 decimals), .shp, .csv (no geometry). Written to a temporary name and
  * renamed, so a failure leaves no partial file.
- * eturn KZ_OK, KZ_E_USAGE (unknown extension), KZ_E_IO, KZ_E_NOMEM.
+ * 
+eturn KZ_OK, KZ_E_USAGE (unknown extension), KZ_E_IO, KZ_E_NOMEM.
  */
 KZ_API int kz_layer_write(kz_ctx *ctx, const kz_layer *layer, const char *path,
                           const char *layer_name, const kz_column *columns, size_t n_columns);

@@ -60,6 +60,8 @@ typedef struct kz_level_def {
     char *area_name;     /* dissolve with key_prefix 0: name of the single area */
     int duplicates;      /* enum kz_duplicates */
     int invalid;         /* enum kz_invalid */
+    char **fix_keys;     /* corrections of source keys: pairs (feature id, key), 2n strings */
+    size_t n_fix_keys;   /* number of pairs */
 } kz_level_def;
 
 typedef struct kz_table_def {
@@ -85,6 +87,7 @@ typedef struct kz_table_def {
     char thousands;      /* 0 = detect; KZ_THOUSANDS_NONE for none, KZ_THOUSANDS_NBSP (table.h) */
     int encoding;        /* enum kz_encoding (table.h); 0 = detect */
     int unmatched;       /* enum kz_unmatched */
+    char *lines;         /* "FIRST-LAST": import only data rows on these file lines; NULL = all */
 } kz_table_def;
 
 typedef struct kz_indicator_def {
