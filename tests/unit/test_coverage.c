@@ -2,11 +2,13 @@
  * Coverage kernels: hand-computed small cases for every measure, and
  * randomised comparisons with GEOS Covers / brute force.
  */
-#include <cmocka.h>
+/* cmocka.h needs these first */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include <cmocka.h>
 
 #include "geom.h"
 #include "kiez/coverage.h"

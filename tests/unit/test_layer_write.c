@@ -2,11 +2,13 @@
  * kz_layer_write: write small layers to GeoPackage, GeoJSON, Shapefile and
  * CSV and read them back with GDAL.
  */
-#include <cmocka.h>
+/* cmocka.h needs these first */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include <cmocka.h>
 
 #include "kiez/kiez.h"
 #include "kiez/layer.h"
