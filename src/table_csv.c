@@ -31,10 +31,9 @@
 
 /* Windows-1252 0x80..0x9F; 0 = undefined byte. 0xA0..0xFF equal Latin-1. */
 static const unsigned short cp1252_high[32] = {
-    0x20AC, 0,      0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021,
-    0x02C6, 0x2030, 0x0160, 0x2039, 0x0152, 0,      0x017D, 0,
-    0,      0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014,
-    0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0,      0x017E, 0x0178};
+    0x20AC, 0,      0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160,
+    0x2039, 0x0152, 0,      0x017D, 0,      0,      0x2018, 0x2019, 0x201C, 0x201D, 0x2022,
+    0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0,      0x017E, 0x0178};
 
 /* ------------------------------------------------------------------ */
 /* Small pieces                                                         */
@@ -152,8 +151,8 @@ struct rd {
     /* decoding */
     int enc;
     struct u8 u8;
-    int bom_match;      /* bytes of EF BB BF seen in a single-byte file */
-    struct lines dec;   /* line of the byte being decoded */
+    int bom_match;       /* bytes of EF BB BF seen in a single-byte file */
+    struct lines dec;    /* line of the byte being decoded */
     unsigned char *conv; /* 3 * chunk: converted bytes */
 
     /* parsing */
@@ -180,8 +179,7 @@ static int src_read(struct rd *r, unsigned char *buf, size_t want, size_t *got)
     if (r->fp != NULL) {
         *got = fread(buf, 1, want, r->fp);
         if (*got < want && ferror(r->fp))
-            return kz_ctx__error(r->ctx, KZ_E_IO, "%s: read error: %s", r->name,
-                                 strerror(errno));
+            return kz_ctx__error(r->ctx, KZ_E_IO, "%s: read error: %s", r->name, strerror(errno));
         return KZ_OK;
     }
     *got = r->mem_len - r->mem_pos < want ? r->mem_len - r->mem_pos : want;
@@ -207,8 +205,8 @@ static void trim_field(const unsigned char **s, size_t *n)
             break;
     }
     for (;;) {
-        if (len >= 1 && (p[len - 1] == ' ' || p[len - 1] == '\t' || p[len - 1] == '\r' ||
-                         p[len - 1] == '\n'))
+        if (len >= 1 &&
+            (p[len - 1] == ' ' || p[len - 1] == '\t' || p[len - 1] == '\r' || p[len - 1] == '\n'))
             len--;
         else if (len >= 2 && p[len - 2] == 0xC2 && p[len - 1] == 0xA0)
             len -= 2;
@@ -255,8 +253,8 @@ static void on_field(void *s, size_t len, void *data)
     trim_field(&f, &n);
     if (r->buf_len + n + 1 > KZ_CSV_MAX_RECORD) {
         r->rc = kz_ctx__error(r->ctx, KZ_E_INPUT,
-                              "%s:%ld: record is longer than %d bytes; check the quoting",
-                              r->name, r->rec_line, KZ_CSV_MAX_RECORD);
+                              "%s:%ld: record is longer than %d bytes; check the quoting", r->name,
+                              r->rec_line, KZ_CSV_MAX_RECORD);
         return;
     }
     if (r->buf_len + n + 1 > r->buf_cap) {
@@ -399,8 +397,7 @@ static int decode_error(struct rd *r, int bad, long line, unsigned char byte)
         return kz_ctx__error(r->ctx, KZ_E_INPUT,
                              "%s:%ld: UTF-8 byte order mark inside a file read as %s (files "
                              "concatenated?); remove it",
-                             r->name, line,
-                             r->enc == KZ_ENC_LATIN1 ? "Latin-1" : "Windows-1252");
+                             r->name, line, r->enc == KZ_ENC_LATIN1 ? "Latin-1" : "Windows-1252");
     default:
         return kz_ctx__error(r->ctx, KZ_E_INPUT,
                              "%s:%ld: byte 0x%02X is neither UTF-8 nor Windows-1252; set the "
@@ -760,24 +757,21 @@ static int sample_is_utf8(const unsigned char *p, size_t n, int eof)
 
 static int check_dialect(kz_ctx *ctx, const char *name, const kz_csv_dialect *d)
 {
-    if (d->delimiter != 0 && d->delimiter != ',' && d->delimiter != ';' &&
-        d->delimiter != '\t' && d->delimiter != '|')
-        return kz_ctx__error(ctx, KZ_E_USAGE, "%s: delimiter must be ',', ';', tab or '|'",
-                             name);
+    if (d->delimiter != 0 && d->delimiter != ',' && d->delimiter != ';' && d->delimiter != '\t' &&
+        d->delimiter != '|')
+        return kz_ctx__error(ctx, KZ_E_USAGE, "%s: delimiter must be ',', ';', tab or '|'", name);
     if (d->decimal != 0 && d->decimal != '.' && d->decimal != ',')
-        return kz_ctx__error(ctx, KZ_E_USAGE, "%s: decimal separator must be '.' or ','",
-                             name);
-    if (d->thousands != 0 && d->thousands != '.' && d->thousands != ',' &&
-        d->thousands != ' ' && d->thousands != '\'' && d->thousands != KZ_THOUSANDS_NONE &&
+        return kz_ctx__error(ctx, KZ_E_USAGE, "%s: decimal separator must be '.' or ','", name);
+    if (d->thousands != 0 && d->thousands != '.' && d->thousands != ',' && d->thousands != ' ' &&
+        d->thousands != '\'' && d->thousands != KZ_THOUSANDS_NONE &&
         d->thousands != KZ_THOUSANDS_NBSP)
         return kz_ctx__error(ctx, KZ_E_USAGE,
                              "%s: thousands separator must be '.', ',', ' ', '\\'', no-break "
                              "space or none",
                              name);
     if (d->decimal != 0 && d->decimal == d->thousands)
-        return kz_ctx__error(ctx, KZ_E_USAGE,
-                             "%s: decimal and thousands separator are both '%c'", name,
-                             d->decimal);
+        return kz_ctx__error(ctx, KZ_E_USAGE, "%s: decimal and thousands separator are both '%c'",
+                             name, d->decimal);
     if (d->encoding < KZ_ENC_DETECT || d->encoding > KZ_ENC_CP1252)
         return kz_ctx__error(ctx, KZ_E_USAGE, "%s: unknown encoding %d", name, d->encoding);
     return KZ_OK;
@@ -823,26 +817,27 @@ static int run(struct rd *r, kz_csv_dialect *dialect)
         }
     }
 
-    if (head_n >= 2 && ((head[0] == 0xFF && head[1] == 0xFE) || (head[0] == 0xFE && head[1] == 0xFF))) {
+    if (head_n >= 2 &&
+        ((head[0] == 0xFF && head[1] == 0xFE) || (head[0] == 0xFE && head[1] == 0xFF))) {
         r->rc = kz_ctx__error(r->ctx, KZ_E_INPUT,
                               "%s:1: the file is UTF-16; save it as CSV in UTF-8", r->name);
         goto done;
     }
     if (head_n >= 3 && head[0] == 0xEF && head[1] == 0xBB && head[2] == 0xBF) {
         if (d.encoding == KZ_ENC_LATIN1 || d.encoding == KZ_ENC_CP1252) {
-            r->rc = kz_ctx__error(r->ctx, KZ_E_INPUT,
-                                  "%s:1: the file starts with a UTF-8 byte order mark but its "
-                                  "encoding is set to %s; drop that setting",
-                                  r->name,
-                                  d.encoding == KZ_ENC_LATIN1 ? "Latin-1" : "Windows-1252");
+            r->rc =
+                kz_ctx__error(r->ctx, KZ_E_INPUT,
+                              "%s:1: the file starts with a UTF-8 byte order mark but its "
+                              "encoding is set to %s; drop that setting",
+                              r->name, d.encoding == KZ_ENC_LATIN1 ? "Latin-1" : "Windows-1252");
             goto done;
         }
         d.encoding = KZ_ENC_UTF8;
         start = 3;
     }
     if (d.encoding == KZ_ENC_DETECT)
-        d.encoding = sample_is_utf8(head + start, head_n - start, eof) ? KZ_ENC_UTF8
-                                                                        : KZ_ENC_CP1252;
+        d.encoding =
+            sample_is_utf8(head + start, head_n - start, eof) ? KZ_ENC_UTF8 : KZ_ENC_CP1252;
     if (d.delimiter == 0)
         d.delimiter = detect_delimiter(head + start, head_n - start, eof);
     if (d.decimal == 0 || d.thousands == 0)
@@ -889,8 +884,7 @@ static int run(struct rd *r, kz_csv_dialect *dialect)
         goto done;
     }
     if (r->rc == KZ_OK && !r->have_header)
-        r->rc = kz_ctx__error(r->ctx, KZ_E_INPUT, "%s: the file is empty: no header row",
-                              r->name);
+        r->rc = kz_ctx__error(r->ctx, KZ_E_INPUT, "%s: the file is empty: no header row", r->name);
 
 done:
     if (r->p_init)
@@ -918,9 +912,8 @@ int kz_csv__read_stream(kz_ctx *ctx, FILE *fp, const char *name, size_t chunk,
     return run(&r, dialect);
 }
 
-int kz_csv__read_buffer(kz_ctx *ctx, const void *data, size_t size, const char *name,
-                        size_t chunk, kz_csv_dialect *dialect, kz_csv_row_fn fn,
-                        void *payload)
+int kz_csv__read_buffer(kz_ctx *ctx, const void *data, size_t size, const char *name, size_t chunk,
+                        kz_csv_dialect *dialect, kz_csv_row_fn fn, void *payload)
 {
     struct rd r;
     memset(&r, 0, sizeof(r));

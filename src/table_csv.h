@@ -29,8 +29,7 @@ int kz_csv__read_stream(kz_ctx *ctx, FILE *fp, const char *name, size_t chunk,
  * kz_csv_read() on `size` bytes at `data` (borrowed), fed `chunk` bytes at a
  * time (0 = KZ_CSV__CHUNK). `name` names the input in messages.
  */
-int kz_csv__read_buffer(kz_ctx *ctx, const void *data, size_t size, const char *name,
-                        size_t chunk, kz_csv_dialect *dialect, kz_csv_row_fn fn,
-                        void *payload);
+int kz_csv__read_buffer(kz_ctx *ctx, const void *data, size_t size, const char *name, size_t chunk,
+                        kz_csv_dialect *dialect, kz_csv_row_fn fn, void *payload);
 
 #endif

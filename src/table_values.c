@@ -95,8 +95,8 @@ static int parse_number(double *out, const char *s, size_t n, char decimal, char
 {
     char buf[NUM_MAX + 8];
     size_t i = 0, o = 0, k;
-    size_t group = 0;  /* digits in the current integer group */
-    int grouped = 0;   /* a thousands separator was seen */
+    size_t group = 0; /* digits in the current integer group */
+    int grouped = 0;  /* a thousands separator was seen */
     size_t int_digits = 0, frac_digits = 0;
     const struct lconv *lc;
     char *end = NULL;
@@ -171,7 +171,7 @@ static int parse_number(double *out, const char *s, size_t n, char decimal, char
     if (end == NULL || *end != '\0' || !isfinite(v))
         return KZ_E_INPUT;
     if (errno == ERANGE && fabs(v) > 1.0)
-        return KZ_E_INPUT; /* overflow; underflow yields a tiny value or 0 */
+        return KZ_E_INPUT;     /* overflow; underflow yields a tiny value or 0 */
     *out = v == 0.0 ? 0.0 : v; /* no negative zero */
     return KZ_OK;
 }

@@ -31,7 +31,7 @@ enum kz_encoding {
 typedef struct kz_csv_dialect {
     char delimiter; /* ',' ';' '\t' '|'; 0 = detect */
     char decimal;   /* '.' or ','; 0 = detect */
-    char thousands; /* '.', ',', ' ', '\'', KZ_THOUSANDS_NBSP; KZ_THOUSANDS_NONE = none; 0 = detect */
+    char thousands; /* '.' ',' ' ' '\'' KZ_THOUSANDS_NBSP, KZ_THOUSANDS_NONE; 0 = detect */
     int encoding;   /* enum kz_encoding; KZ_ENC_DETECT = detect */
 } kz_csv_dialect;
 
@@ -49,9 +49,9 @@ typedef struct kz_csv_row {
 typedef int (*kz_csv_row_fn)(const kz_csv_row *row, void *payload);
 
 /* Caps on untrusted input; exceeding one is an error, never a truncation. */
-#define KZ_CSV_MAX_FIELD (1 << 20)   /* bytes in one field */
-#define KZ_CSV_MAX_FIELDS 10000      /* fields in one record */
-#define KZ_CSV_MAX_RECORD (1 << 24)  /* bytes in one record (trimmed fields) */
+#define KZ_CSV_MAX_FIELD (1 << 20)  /* bytes in one field */
+#define KZ_CSV_MAX_FIELDS 10000     /* fields in one record */
+#define KZ_CSV_MAX_RECORD (1 << 24) /* bytes in one record (trimmed fields) */
 
 /**
  * Read a CSV file record by record, in constant memory.

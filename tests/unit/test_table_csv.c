@@ -1,7 +1,9 @@
+/* cmocka.h needs these first. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
 #include <cmocka.h>
 
 #include "ctx_internal.h"
@@ -125,8 +127,7 @@ static void read_all_chunks(const char *data, size_t size, const kz_csv_dialect 
             d = *in;
         c->len = 0;
         c->out[0] = '\0';
-        assert_int_equal(kz_csv__read_stream(ctx, fp, "t.csv", chunk, &d, collect_row, c),
-                         KZ_OK);
+        assert_int_equal(kz_csv__read_stream(ctx, fp, "t.csv", chunk, &d, collect_row, c), KZ_OK);
         assert_string_equal(c->out, expected);
         fclose(fp);
     }
@@ -161,8 +162,8 @@ static void error_all_chunks(const char *data, size_t size, const kz_csv_dialect
         if (chunk == 1)
             memcpy(first, c->out, sizeof(c->out));
         else if (strcmp(first, c->out) != 0)
-            fail_msg("chunk %zu: rows before the error differ:\n%s\nat chunk 1:\n%s", chunk,
-                     c->out, first);
+            fail_msg("chunk %zu: rows before the error differ:\n%s\nat chunk 1:\n%s", chunk, c->out,
+                     first);
     }
     kz_ctx_free(ctx);
     free(c);
@@ -219,7 +220,8 @@ static void test_cp1252(void **state)
                        "1:Gemeinde|Einwohner|Quote\n"
                        "2:München|1.512.491|12,5\n"
                        "3:Köln|1.084.831|9,1\n"
-                       "4:\xE2\x80\x9EStra\xC3\x9F" "e\xE2\x80\x9C \xE2\x82\xAC|1.000|0,5\n",
+                       "4:\xE2\x80\x9EStra\xC3\x9F"
+                       "e\xE2\x80\x9C \xE2\x82\xAC|1.000|0,5\n",
                        &d);
     expect_dialect(&d, ';', ',', '.', KZ_ENC_CP1252);
 }
@@ -246,7 +248,10 @@ static void test_nbsp_thousands(void **state)
     kz_csv_dialect d;
     (void)state;
     fixture_all_chunks("nbsp.csv",
-                       "1:key|value\n2:01001|1\xC2\xA0" "234,5\n3:01002|12\xC2\xA0" "345\n", &d);
+                       "1:key|value\n2:01001|1\xC2\xA0"
+                       "234,5\n3:01002|12\xC2\xA0"
+                       "345\n",
+                       &d);
     expect_dialect(&d, ';', ',', KZ_THOUSANDS_NBSP, KZ_ENC_UTF8);
 }
 
@@ -294,7 +299,9 @@ static void test_number_formats_detected(void **state)
         {"name,city\nAnna,Berlin\n", ',', '.', KZ_THOUSANDS_NONE},
         {"name;city\nAnna;Berlin\n", ';', ',', KZ_THOUSANDS_NONE},
         /* a comma inside a header name does not fool the delimiter */
-        {"Name;Fl\xC3\xA4" "che, km2;Wert\nA;1,5;2\nB;2,5;3\n", ';', ',', KZ_THOUSANDS_NONE},
+        {"Name;Fl\xC3\xA4"
+         "che, km2;Wert\nA;1,5;2\nB;2,5;3\n",
+         ';', ',', KZ_THOUSANDS_NONE},
         /* single column */
         {"value\n1\n2\n", ',', '.', KZ_THOUSANDS_NONE},
     };
@@ -381,14 +388,19 @@ static void test_errors(void **state)
         "t.csv:3: NUL byte: not a text file (UTF-16?); save it as CSV in UTF-8");
     /* Found by fuzz_csv: rows before a decode error, and which of two errors
      * wins, must not depend on the chunk size. */
-    ERR("k;v\n1;1\xF0" "234,5.\0\0 `\0\0" "0\n", KZ_E_INPUT,
-        "t.csv:2: NUL byte: not a text file (UTF-16?); save it as CSV in UTF-8");
+    ERR("k;v\n1;1\xF0"
+        "234,5.\0\0 `\0\0"
+        "0\n",
+        KZ_E_INPUT, "t.csv:2: NUL byte: not a text file (UTF-16?); save it as CSV in UTF-8");
     ERR("a;b\n1\n\0\n", KZ_E_INPUT,
         "t.csv:2: row has 1 fields, the header has 2 (delimiter ';'); quote fields that contain "
         "the delimiter");
-    ERR("\xFF\xFE" "a\0", KZ_E_INPUT, "t.csv:1: the file is UTF-16; save it as CSV in UTF-8");
-    ERR("a,b\n1,2\n\xEF\xBB\xBF" "3,4\n", KZ_E_INPUT,
-        "t.csv:3: byte order mark inside the file (files concatenated?); remove it");
+    ERR("\xFF\xFE"
+        "a\0",
+        KZ_E_INPUT, "t.csv:1: the file is UTF-16; save it as CSV in UTF-8");
+    ERR("a,b\n1,2\n\xEF\xBB\xBF"
+        "3,4\n",
+        KZ_E_INPUT, "t.csv:3: byte order mark inside the file (files concatenated?); remove it");
     ERR("", KZ_E_INPUT, "t.csv: the file is empty: no header row");
     ERR("\n\n  \n", KZ_E_INPUT, "t.csv: the file is empty: no header row");
     error_all_chunks("\n;;\n", 4, &semi, KZ_E_INPUT, "t.csv: the file is empty: no header row");
@@ -404,7 +416,9 @@ static void test_errors(void **state)
     error_all_chunks("a\n\xE4\n\xEF\xBB\xBF\n", 8, NULL, KZ_E_INPUT,
                      "t.csv:3: UTF-8 byte order mark inside a file read as Windows-1252 (files "
                      "concatenated?); remove it");
-    error_all_chunks("\xEF\xBB\xBF" "a\n", 5, &cp, KZ_E_INPUT,
+    error_all_chunks("\xEF\xBB\xBF"
+                     "a\n",
+                     5, &cp, KZ_E_INPUT,
                      "t.csv:1: the file starts with a UTF-8 byte order mark but its encoding "
                      "is set to Windows-1252; drop that setting");
     /* Cut inside a UTF-8 sequence; overlong and surrogate forms. */
@@ -630,8 +644,8 @@ static int real_row(const kz_csv_row *row, void *payload)
         int flag;
         if (kz_value_parse(&v, &flag, row->fields[i], r->d.decimal, r->d.thousands) != KZ_OK) {
             if (r->bad++ == 0)
-                snprintf(r->bad_cell, sizeof(r->bad_cell), "line %ld field %zu: \"%s\"",
-                         row->line, i, row->fields[i]);
+                snprintf(r->bad_cell, sizeof(r->bad_cell), "line %ld field %zu: \"%s\"", row->line,
+                         i, row->fields[i]);
             continue;
         }
         if (flag == KZ_FLAG_MISSING)
@@ -711,13 +725,12 @@ static void test_real_hamburg_values_all_chunks(void **state)
     for (i = 0; i < sizeof(chunks) / sizeof(chunks[0]); i++) {
         kz_csv_dialect d = {0, 0, 0, 0};
         long rows = 0;
-        assert_int_equal(kz_csv__read_buffer(ctx, data, size, "hh.csv", chunks[i], &d, count_row,
-                                             &rows),
-                         KZ_OK);
+        assert_int_equal(
+            kz_csv__read_buffer(ctx, data, size, "hh.csv", chunks[i], &d, count_row, &rows), KZ_OK);
         assert_int_equal(rows, 108);
-        assert_int_equal(kz_csv__read_buffer(ctx, data, size, "hh.csv", chunks[i], &d,
-                                             hamburg_values, &d),
-                         KZ_OK);
+        assert_int_equal(
+            kz_csv__read_buffer(ctx, data, size, "hh.csv", chunks[i], &d, hamburg_values, &d),
+            KZ_OK);
     }
     free(data);
     kz_ctx_free(ctx);

@@ -1,7 +1,9 @@
+/* cmocka.h needs these first. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
 #include <cmocka.h>
 
 #include "kiez/kiez.h"
@@ -53,18 +55,28 @@ static const struct value_case {
     {"-  23    ", ',', ' ', KZ_OK, -23, KZ_FLAG_OK},
     {"- 1 234,5", ',', ' ', KZ_OK, -1234.5, KZ_FLAG_OK},
     {"+7", ',', ' ', KZ_OK, 7, KZ_FLAG_OK},
-    {"\xE2\x88\x92" "3", ',', ' ', KZ_OK, -3, KZ_FLAG_OK},
+    {"\xE2\x88\x92"
+     "3",
+     ',', ' ', KZ_OK, -3, KZ_FLAG_OK},
     {"-0", ',', ' ', KZ_OK, 0, KZ_FLAG_OK},
-    {"1\xC2\xA0" "234,5", ',', ' ', KZ_OK, 1234.5, KZ_FLAG_OK},
-    {"1\xC2\xA0" "234,5", ',', NBSP, KZ_OK, 1234.5, KZ_FLAG_OK},
-    {"1\xE2\x80\xAF" "234", ',', NBSP, KZ_OK, 1234, KZ_FLAG_OK},
+    {"1\xC2\xA0"
+     "234,5",
+     ',', ' ', KZ_OK, 1234.5, KZ_FLAG_OK},
+    {"1\xC2\xA0"
+     "234,5",
+     ',', NBSP, KZ_OK, 1234.5, KZ_FLAG_OK},
+    {"1\xE2\x80\xAF"
+     "234",
+     ',', NBSP, KZ_OK, 1234, KZ_FLAG_OK},
     {"1 234", ',', NBSP, KZ_OK, 1234, KZ_FLAG_OK},
     /* English and Swiss formats */
     {"1,234.5", '.', ',', KZ_OK, 1234.5, KZ_FLAG_OK},
     {"3.804347826086957", '.', NONE, KZ_OK, 3.804347826086957, KZ_FLAG_OK},
     {"3.804347826086957", 0, 0, KZ_OK, 3.804347826086957, KZ_FLAG_OK},
     {"1'234.5", '.', '\'', KZ_OK, 1234.5, KZ_FLAG_OK},
-    {"1\xE2\x80\x99" "234", '.', '\'', KZ_OK, 1234, KZ_FLAG_OK},
+    {"1\xE2\x80\x99"
+     "234",
+     '.', '\'', KZ_OK, 1234, KZ_FLAG_OK},
     {"1.5e3", '.', NONE, KZ_OK, 1500, KZ_FLAG_OK},
     {"1,5E-3", ',', '.', KZ_OK, 0.0015, KZ_FLAG_OK},
     {"01100101", '.', NONE, KZ_OK, 1100101, KZ_FLAG_OK},
@@ -84,8 +96,8 @@ static const struct value_case {
     {"1,", ',', NONE, IN, 0, KZ_FLAG_MISSING},
     {"+", ',', ' ', IN, 0, KZ_FLAG_MISSING},
     {"--1", ',', ' ', IN, 0, KZ_FLAG_MISSING},
-    {"1.5", ',', NONE, IN, 0, KZ_FLAG_MISSING},      /* '.' is not the decimal */
-    {"1.5", ',', '.', IN, 0, KZ_FLAG_MISSING},       /* groups of three */
+    {"1.5", ',', NONE, IN, 0, KZ_FLAG_MISSING}, /* '.' is not the decimal */
+    {"1.5", ',', '.', IN, 0, KZ_FLAG_MISSING},  /* groups of three */
     {"1 23", ',', ' ', IN, 0, KZ_FLAG_MISSING},
     {"1234 567", ',', ' ', IN, 0, KZ_FLAG_MISSING},
     {"1  234", ',', ' ', IN, 0, KZ_FLAG_MISSING},
@@ -95,8 +107,8 @@ static const struct value_case {
     {" 1,5 2", ',', NONE, IN, 0, KZ_FLAG_MISSING},
     {"abc", ',', ' ', IN, 0, KZ_FLAG_MISSING},
     {"..", ',', ' ', IN, 0, KZ_FLAG_MISSING},
-    {"1,5", ',', ',', IN, 0, KZ_FLAG_MISSING},       /* decimal == thousands */
-    {"1;5", ';', NONE, IN, 0, KZ_FLAG_MISSING},      /* no such decimal */
+    {"1,5", ',', ',', IN, 0, KZ_FLAG_MISSING},  /* decimal == thousands */
+    {"1;5", ';', NONE, IN, 0, KZ_FLAG_MISSING}, /* no such decimal */
     {"1111111111111111111111111111111111111111111111111111111111111111111111111111111111111"
      "1111111111111111111111111111111111111111111111111111",
      '.', NONE, IN, 0, KZ_FLAG_MISSING},
@@ -112,8 +124,8 @@ static void test_values(void **state)
         int flag = -99;
         int rc = kz_value_parse(&v, &flag, c->text, c->decimal, c->thousands);
         if (rc != c->rc || flag != c->flag || v != c->value || (c->value == 0 && signbit(v)))
-            fail_msg("case %zu \"%s\": rc %d value %.17g flag %d; expected %d %.17g %d", i,
-                     c->text, rc, v, flag, c->rc, c->value, c->flag);
+            fail_msg("case %zu \"%s\": rc %d value %.17g flag %d; expected %d %.17g %d", i, c->text,
+                     rc, v, flag, c->rc, c->value, c->flag);
     }
 }
 
@@ -196,8 +208,7 @@ static void test_periods(void **state)
         int rc = kz_period_parse(out, c->text);
         if (c->out == NULL) {
             if (rc != KZ_E_INPUT || out[0] != '\0')
-                fail_msg("case %zu \"%s\": expected an error, got %d \"%s\"", i, c->text, rc,
-                         out);
+                fail_msg("case %zu \"%s\": expected an error, got %d \"%s\"", i, c->text, rc, out);
         } else if (rc != KZ_OK || strcmp(out, c->out) != 0) {
             fail_msg("case %zu \"%s\": got %d \"%s\", expected \"%s\"", i, c->text, rc, out,
                      c->out);
@@ -236,7 +247,9 @@ static const struct key_case {
     {"1", 5, 5, NULL},
     {"1", 5, 6, "00001"},
     {"Hamburg-Altstadt", 0, 32, "Hamburg-Altstadt"},
-    {"\xC2\xA0" "42\xC2\xA0", 4, 16, "0042"},
+    {"\xC2\xA0"
+     "42\xC2\xA0",
+     4, 16, "0042"},
 };
 
 static void test_keys(void **state)
@@ -265,10 +278,8 @@ static void test_keys(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_values),
-        cmocka_unit_test(test_values_locale_independent),
-        cmocka_unit_test(test_value_null),
-        cmocka_unit_test(test_periods),
+        cmocka_unit_test(test_values),     cmocka_unit_test(test_values_locale_independent),
+        cmocka_unit_test(test_value_null), cmocka_unit_test(test_periods),
         cmocka_unit_test(test_keys),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
