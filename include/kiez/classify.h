@@ -39,7 +39,7 @@ typedef struct kz_classify_options {
     const double *breaks; /* MANUAL: k-1 inner breaks (outer ones are the data
                              min and max) or k+1 breaks, strictly increasing */
     size_t n_breaks;
-    int sample_sd;        /* STDDEV: 1 = sample sd (n-1), 0 = population sd (n) */
+    int sample_sd; /* STDDEV: 1 = sample sd (n-1), 0 = population sd (n) */
 } kz_classify_options;
 
 /**

@@ -19,11 +19,11 @@ extern "C" {
 #endif
 
 typedef struct kz_zscore_options {
-    int sample_sd;                 /* 0: population sd (default), 1: sample sd */
-    const double *weights;         /* n weights >= 0 (e.g. population); NULL = none */
-    const unsigned char *include;  /* n flags: 0 = left out of the statistics,
-                                      z = NaN (under minimum population,
-                                      outlier); NULL = all included */
+    int sample_sd;                /* 0: population sd (default), 1: sample sd */
+    const double *weights;        /* n weights >= 0 (e.g. population); NULL = none */
+    const unsigned char *include; /* n flags: 0 = left out of the statistics,
+                                     z = NaN (under minimum population,
+                                     outlier); NULL = all included */
 } kz_zscore_options;
 
 /* The statistics a z-score was computed with. */
@@ -51,8 +51,8 @@ typedef struct kz_zstats {
  * \return KZ_OK; KZ_E_INPUT when fewer than 2 areas are in scope, a weight
  *         is negative, or sd = 0 (the message says which).
  */
-KZ_API int kz_zscore(double *out_z, kz_zstats *out_stats, kz_ctx *ctx, const double *x,
-                     size_t n, const kz_zscore_options *opts);
+KZ_API int kz_zscore(double *out_z, kz_zstats *out_stats, kz_ctx *ctx, const double *x, size_t n,
+                     const kz_zscore_options *opts);
 
 /* One input of a composite index. */
 typedef struct kz_index_input {
@@ -79,9 +79,9 @@ typedef struct kz_index_input {
  * \return KZ_OK; KZ_E_USAGE (no inputs, polarity not ±1, negative weight);
  *         KZ_E_INPUT as kz_zscore() on the sums; KZ_E_NOMEM.
  */
-KZ_API int kz_index_composite(double *out_sum, double *out_index, kz_zstats *out_stats,
-                              kz_ctx *ctx, const kz_index_input *inputs, size_t n_inputs,
-                              size_t n, const kz_zscore_options *opts);
+KZ_API int kz_index_composite(double *out_sum, double *out_index, kz_zstats *out_stats, kz_ctx *ctx,
+                              const kz_index_input *inputs, size_t n_inputs, size_t n,
+                              const kz_zscore_options *opts);
 
 /**
  * Classes by cut points c_1 < ... < c_m, giving m+1 classes numbered 1..m+1,

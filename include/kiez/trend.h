@@ -36,20 +36,20 @@ KZ_API double kz_days_to_years(long long days_since_1970);
 /* Trend measures of one series. Every measure is NaN when it cannot be
  * computed (too few periods, division by zero, ...). */
 typedef struct kz_trend {
-    size_t n_used;       /* periods with a value, used */
-    size_t n_missing;    /* periods skipped: value NaN */
-    size_t n_suppressed; /* periods skipped: flag set */
+    size_t n_used;          /* periods with a value, used */
+    size_t n_missing;       /* periods skipped: value NaN */
+    size_t n_suppressed;    /* periods skipped: flag set */
     double t_first, t_last; /* first and last used period (NaN if none) */
     double first, last;     /* their values */
-    double abs_change;   /* last − first */
-    double pp_change;    /* the same number, in percentage points, for shares */
-    double rel_change;   /* 100 (last − first) / first, in %; NaN if first == 0 */
-    double cagr;         /* 100 ((last / first)^(1 / years) − 1), % per year,
-                            years = t_last − t_first; NaN unless first > 0,
-                            last >= 0 and years > 0 */
-    double slope;        /* OLS slope of value on t, per year (n_used >= 2) */
-    double slope_se;     /* its standard error (n_used >= 3) */
-    double intercept;    /* OLS intercept at t = 0 */
+    double abs_change;      /* last − first */
+    double pp_change;       /* the same number, in percentage points, for shares */
+    double rel_change;      /* 100 (last − first) / first, in %; NaN if first == 0 */
+    double cagr;            /* 100 ((last / first)^(1 / years) − 1), % per year,
+                               years = t_last − t_first; NaN unless first > 0,
+                               last >= 0 and years > 0 */
+    double slope;           /* OLS slope of value on t, per year (n_used >= 2) */
+    double slope_se;        /* its standard error (n_used >= 3) */
+    double intercept;       /* OLS intercept at t = 0 */
 } kz_trend;
 
 /**
@@ -68,10 +68,10 @@ KZ_API int kz_trend_compute(kz_trend *out, kz_ctx *ctx, const double *t, const d
 /* Why a dynamics value is missing (bits). */
 enum kz_dynamics_status {
     KZ_DYN_OK = 0,
-    KZ_DYN_NO_START = 1,         /* no period at t_end − span */
-    KZ_DYN_NO_END = 2,           /* no period at t_end */
-    KZ_DYN_START_SKIPPED = 4,    /* the start period is missing or suppressed */
-    KZ_DYN_END_SKIPPED = 8       /* the end period is missing or suppressed */
+    KZ_DYN_NO_START = 1,      /* no period at t_end − span */
+    KZ_DYN_NO_END = 2,        /* no period at t_end */
+    KZ_DYN_START_SKIPPED = 4, /* the start period is missing or suppressed */
+    KZ_DYN_END_SKIPPED = 8    /* the end period is missing or suppressed */
 };
 
 /* Periods within this many years count as the same period (two days): the

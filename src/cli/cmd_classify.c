@@ -118,8 +118,8 @@ static int print_json(const char *src, const char *field, const char *method, si
     for (i = 0; i < k; i++) {
         kz_classify_label(label, sizeof(label), b[i], b[i + 1], decimals);
         json_array_append_new(jc, json_pack("{s:i, s:f, s:f, s:I, s:s}", "class", i + 1, "lower",
-                                            b[i], "upper", b[i + 1], "count",
-                                            (json_int_t)counts[i], "label", label));
+                                            b[i], "upper", b[i + 1], "count", (json_int_t)counts[i],
+                                            "label", label));
     }
     json_object_set_new(doc, "source", json_string(src));
     json_object_set_new(doc, "field", json_string(field));
@@ -138,14 +138,13 @@ static int print_json(const char *src, const char *field, const char *method, si
     return rc;
 }
 
-static void print_text(const char *field, const char *method, size_t n, size_t n_null,
-                       size_t n_bad, size_t n_out, const double *b, int k,
-                       const size_t *counts, int decimals)
+static void print_text(const char *field, const char *method, size_t n, size_t n_null, size_t n_bad,
+                       size_t n_out, const double *b, int k, const size_t *counts, int decimals)
 {
     char label[1024];
     int i;
-    printf("field \"%s\", method %s, %d class%s, %zu value%s", field, method, k,
-           k == 1 ? "" : "es", n, n == 1 ? "" : "s");
+    printf("field \"%s\", method %s, %d class%s, %zu value%s", field, method, k, k == 1 ? "" : "es",
+           n, n == 1 ? "" : "s");
     if (n_null || n_bad)
         printf(" (skipped: %zu null, %zu non-numeric)", n_null, n_bad);
     printf("\n%-6s %-28s %s\n", "class", "range", "count");
@@ -197,8 +196,9 @@ int kz_cmd_classify(int argc, char **argv, kz_cli *cli)
         } else if (strcmp(a, "--breaks") == 0) {
             n_manual = parse_breaks(manual, MAX_BREAKS, val);
             if (n_manual < 1)
-                return kz_cli_usage_error(CMD, "--breaks wants numbers separated by commas, "
-                                               "not \"%s\"",
+                return kz_cli_usage_error(CMD,
+                                          "--breaks wants numbers separated by commas, "
+                                          "not \"%s\"",
                                           val);
         } else if (strcmp(a, "--sd-step") == 0) {
             if (kz_cli_parse_double(&sd_step, val) != 0 || (sd_step != 1.0 && sd_step != 0.5))
@@ -210,8 +210,7 @@ int kz_cmd_classify(int argc, char **argv, kz_cli *cli)
             return kz_cli_usage_error(CMD, "unknown option %s", a);
         } else {
             if (src)
-                return kz_cli_usage_error(CMD, "one source only (got \"%s\" and \"%s\")", src,
-                                          a);
+                return kz_cli_usage_error(CMD, "one source only (got \"%s\" and \"%s\")", src, a);
             src = a;
             continue;
         }
@@ -226,8 +225,9 @@ int kz_cmd_classify(int argc, char **argv, kz_cli *cli)
         method_name = "manual";
     o.method = kz_classify_method_parse(method_name);
     if (o.method < 0)
-        return kz_cli_usage_error(CMD, "unknown method \"%s\" (quantile, equal, stddev, jenks, "
-                                       "manual)",
+        return kz_cli_usage_error(CMD,
+                                  "unknown method \"%s\" (quantile, equal, stddev, jenks, "
+                                  "manual)",
                                   method_name);
     if (o.method == KZ_CLASSIFY_MANUAL) {
         if (n_manual < 0)
@@ -240,8 +240,7 @@ int kz_cmd_classify(int argc, char **argv, kz_cli *cli)
         o.breaks = manual;
         o.n_breaks = (size_t)n_manual;
     } else if (n_manual >= 0) {
-        return kz_cli_usage_error(CMD, "--breaks goes with --method manual, not %s",
-                                  method_name);
+        return kz_cli_usage_error(CMD, "--breaks goes with --method manual, not %s", method_name);
     }
     if (classes < 0)
         classes = 5;
@@ -290,15 +289,15 @@ int kz_cmd_classify(int argc, char **argv, kz_cli *cli)
     }
     n_out = kz_classify_assign(cls, counts, breaks, k, values, n);
     if (k < o.classes && cli->verbosity > 0)
-        fprintf(stderr, "kiez %s: %d classes instead of %d: the field has too few distinct "
-                        "values\n",
+        fprintf(stderr,
+                "kiez %s: %d classes instead of %d: the field has too few distinct "
+                "values\n",
                 CMD, k, o.classes);
     if (cli->json)
-        exit_code = print_json(src, field, method_name, n, n_null, n_bad, n_out, breaks, k,
-                               counts, (int)decimals);
+        exit_code = print_json(src, field, method_name, n, n_null, n_bad, n_out, breaks, k, counts,
+                               (int)decimals);
     else
-        print_text(field, method_name, n, n_null, n_bad, n_out, breaks, k, counts,
-                   (int)decimals);
+        print_text(field, method_name, n, n_null, n_bad, n_out, breaks, k, counts, (int)decimals);
 done:
     free(values);
     free(cls);

@@ -156,7 +156,7 @@ static int jenks(double *out_breaks, int *out_k, kz_ctx *ctx, const double *s, s
                 arg[j * (size_t)kk] = 0;
             } else {
                 const double *prev = dp + (i - 1) * (size_t)kk; /* D[.][i-1] */
-                double *cur = dp + j * (size_t)kk;               /* D[.][j] */
+                double *cur = dp + j * (size_t)kk;              /* D[.][j] */
                 uint32_t *cur_arg = arg + j * (size_t)kk;
                 int cmax = (size_t)kk < i + 1 ? kk : (int)(i + 1);
                 for (c = 2; c <= cmax; c++) {
@@ -220,8 +220,7 @@ int kz_classify_breaks(double *out_breaks, int *out_classes, kz_ctx *ctx, const 
         return kz_ctx__error(ctx, KZ_E_USAGE, "classify: unknown method %d", opts->method);
 
     if (opts->method == KZ_CLASSIFY_MANUAL) {
-        if (!opts->breaks ||
-            (opts->n_breaks != (size_t)k + 1 && opts->n_breaks != (size_t)k - 1))
+        if (!opts->breaks || (opts->n_breaks != (size_t)k + 1 && opts->n_breaks != (size_t)k - 1))
             return kz_ctx__error(ctx, KZ_E_USAGE,
                                  "classify: %d manual classes need %d inner or %d breaks, got %zu",
                                  k, k - 1, k + 1, opts->n_breaks);

@@ -46,8 +46,7 @@ int kz_zscore(double *out_z, kz_zstats *out_stats, kz_ctx *ctx, const double *x,
             continue;
         wi = w ? w[i] : 1.0;
         if (wi < 0.0)
-            return kz_ctx__error(ctx, KZ_E_INPUT, "z-score: negative weight %g at area %zu", wi,
-                                 i);
+            return kz_ctx__error(ctx, KZ_E_INPUT, "z-score: negative weight %g at area %zu", wi, i);
         wsum += wi;
         mean += wi * x[i];
         used++;
@@ -70,8 +69,7 @@ int kz_zscore(double *out_z, kz_zstats *out_stats, kz_ctx *ctx, const double *x,
     sd = sqrt(ss / denom);
     if (!(sd > 0.0) || !isfinite(sd))
         return kz_ctx__error(ctx, KZ_E_INPUT,
-                             "z-score: all %zu areas in scope have the same value (sd = 0)",
-                             used);
+                             "z-score: all %zu areas in scope have the same value (sd = 0)", used);
     for (i = 0; i < n; i++)
         out_z[i] = in_scope(x, opts, i) ? (x[i] - mean) / sd : NAN;
     if (out_stats) {

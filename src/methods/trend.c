@@ -96,8 +96,8 @@ static int usable(const double *v, const int *flags, size_t i)
     return !(flags && flags[i]) && !isnan(v[i]);
 }
 
-int kz_trend_compute(kz_trend *out, kz_ctx *ctx, const double *t, const double *v,
-                     const int *flags, size_t n)
+int kz_trend_compute(kz_trend *out, kz_ctx *ctx, const double *t, const double *v, const int *flags,
+                     size_t n)
 {
     size_t i;
     double tm = 0.0, vm = 0.0, stt = 0.0, stv = 0.0, years;
@@ -186,8 +186,7 @@ int kz_trend_dynamics(kz_dynamics *out, kz_ctx *ctx, const double *t, const doub
     out->t_end = NAN;
     out->status = KZ_DYN_OK;
     if (!(span > 0.0) || !isfinite(span))
-        return kz_ctx__error(ctx, KZ_E_USAGE, "dynamics: the span must be > 0 years, got %g",
-                             span);
+        return kz_ctx__error(ctx, KZ_E_USAGE, "dynamics: the span must be > 0 years, got %g", span);
     if ((rc = check_periods(ctx, t, n)) != KZ_OK)
         return rc;
     if (isnan(t_end)) {

@@ -1,10 +1,10 @@
 /* Classification methods: hand vectors for every method, ties, constant
  * input, k > distinct values, and Jenks against exhaustive search. */
+#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <cmocka.h>
 
 #include "kiez/classify.h"
 #include "kiez/kiez.h"
@@ -16,11 +16,11 @@
 #define EPS 1e-12
 
 /* cmocka 1.1 has no assert_double_equal */
-#define assert_near(a, b, eps)                                                                 \
-    do {                                                                                       \
-        double a_ = (a), b_ = (b);                                                             \
-        if (!(fabs(a_ - b_) <= (eps)))                                                         \
-            fail_msg("%s:%d: %.17g, expected %.17g", __FILE__, __LINE__, a_, b_);              \
+#define assert_near(a, b, eps)                                                                     \
+    do {                                                                                           \
+        double a_ = (a), b_ = (b);                                                                 \
+        if (!(fabs(a_ - b_) <= (eps)))                                                             \
+            fail_msg("%s:%d: %.17g, expected %.17g", __FILE__, __LINE__, a_, b_);                  \
     } while (0)
 
 static kz_ctx *new_ctx(void)
@@ -441,14 +441,10 @@ static void test_jenks_larger(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_quantile),
-        cmocka_unit_test(test_equal),
-        cmocka_unit_test(test_stddev),
-        cmocka_unit_test(test_manual),
-        cmocka_unit_test(test_jenks_hand),
-        cmocka_unit_test(test_constant_and_errors),
-        cmocka_unit_test(test_labels_and_names),
-        cmocka_unit_test(test_jenks_exhaustive),
+        cmocka_unit_test(test_quantile),         cmocka_unit_test(test_equal),
+        cmocka_unit_test(test_stddev),           cmocka_unit_test(test_manual),
+        cmocka_unit_test(test_jenks_hand),       cmocka_unit_test(test_constant_and_errors),
+        cmocka_unit_test(test_labels_and_names), cmocka_unit_test(test_jenks_exhaustive),
         cmocka_unit_test(test_jenks_larger),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,11 +1,11 @@
 /* z-scores, composite index, cut classes, cross-classification: hand
  * vectors, and Berlin's MSS 2021 from its published inputs (skipped with 77
  * when the data is missing). */
+#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <cmocka.h>
 
 #include "kiez/kiez.h"
 #include "kiez/standardise.h"
@@ -18,11 +18,11 @@
 #define EPS 1e-12
 
 /* cmocka 1.1 has no assert_double_equal */
-#define assert_near(a, b, eps)                                                                 \
-    do {                                                                                       \
-        double a_ = (a), b_ = (b);                                                             \
-        if (!(fabs(a_ - b_) <= (eps)))                                                         \
-            fail_msg("%s:%d: %.17g, expected %.17g", __FILE__, __LINE__, a_, b_);              \
+#define assert_near(a, b, eps)                                                                     \
+    do {                                                                                           \
+        double a_ = (a), b_ = (b);                                                                 \
+        if (!(fabs(a_ - b_) <= (eps)))                                                             \
+            fail_msg("%s:%d: %.17g, expected %.17g", __FILE__, __LINE__, a_, b_);                  \
     } while (0)
 
 static kz_ctx *new_ctx(void)
@@ -456,9 +456,9 @@ static void test_mss2021(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_zscore_plain),     cmocka_unit_test(test_zscore_include_and_nan),
-        cmocka_unit_test(test_zscore_weights),   cmocka_unit_test(test_zscore_errors),
-        cmocka_unit_test(test_composite),        cmocka_unit_test(test_cut_classes),
+        cmocka_unit_test(test_zscore_plain),   cmocka_unit_test(test_zscore_include_and_nan),
+        cmocka_unit_test(test_zscore_weights), cmocka_unit_test(test_zscore_errors),
+        cmocka_unit_test(test_composite),      cmocka_unit_test(test_cut_classes),
         cmocka_unit_test(test_cross),
     };
     const struct CMUnitTest data_tests[] = {

@@ -1,10 +1,10 @@
 /* Trend measures: hand-computed vectors for every measure, skipping of
  * missing and suppressed periods, dynamics, and the date helpers. */
+#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <cmocka.h>
 
 #include "kiez/kiez.h"
 #include "kiez/trend.h"
@@ -15,11 +15,11 @@
 #define EPS 1e-9
 
 /* cmocka 1.1 has no assert_double_equal */
-#define assert_near(a, b, eps)                                                                 \
-    do {                                                                                       \
-        double a_ = (a), b_ = (b);                                                             \
-        if (!(fabs(a_ - b_) <= (eps)))                                                         \
-            fail_msg("%s:%d: %.17g, expected %.17g", __FILE__, __LINE__, a_, b_);              \
+#define assert_near(a, b, eps)                                                                     \
+    do {                                                                                           \
+        double a_ = (a), b_ = (b);                                                                 \
+        if (!(fabs(a_ - b_) <= (eps)))                                                             \
+            fail_msg("%s:%d: %.17g, expected %.17g", __FILE__, __LINE__, a_, b_);                  \
     } while (0)
 
 static kz_ctx *new_ctx(void)
@@ -214,9 +214,12 @@ static void test_measure_names(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_all_measures),  cmocka_unit_test(test_skipped_periods),
-        cmocka_unit_test(test_short_and_degenerate), cmocka_unit_test(test_dates),
-        cmocka_unit_test(test_dynamics),      cmocka_unit_test(test_measure_names),
+        cmocka_unit_test(test_all_measures),
+        cmocka_unit_test(test_skipped_periods),
+        cmocka_unit_test(test_short_and_degenerate),
+        cmocka_unit_test(test_dates),
+        cmocka_unit_test(test_dynamics),
+        cmocka_unit_test(test_measure_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
