@@ -7,6 +7,7 @@
 #include "kiez/export.h"
 #include "kiez/import.h"
 #include "kiez/run.h"
+#include "kiez/style.h"
 #include "store.h"
 
 #include <dirent.h>
@@ -151,6 +152,12 @@ int kz_run(kz_ctx *ctx, const kz_project *p, const char *out_dir)
     }
     if (p->outputs.geojson && (rc = kz_export_geojson(db, ctx, staging)) != KZ_OK)
         goto done;
+    /* Default QGIS styles: into the GeoPackage and as .qml sidecars. */
+    if (p->outputs.gpkg != NULL || p->outputs.geojson) {
+        if ((rc = kz_export_styles(db, ctx, p->outputs.gpkg ? file : NULL,
+                                   p->outputs.geojson ? staging : NULL)) != KZ_OK)
+            goto done;
+    }
     kz_db_close(db);
     db = NULL;
     if (rename(tmp_db, db_path) != 0) {

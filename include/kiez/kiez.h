@@ -16,6 +16,7 @@
 #include "kiez/layer.h"
 #include "kiez/project.h"
 #include "kiez/run.h"
+#include "kiez/style.h"
 #include "kiez/table.h"
 
 #endif
