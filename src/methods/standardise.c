@@ -100,7 +100,7 @@ int kz_index_composite(double *out_sum, double *out_index, kz_zstats *out_stats,
             return kz_ctx__error(ctx, KZ_E_USAGE,
                                  "index: input %zu needs z-scores and a weight >= 0", j + 1);
     }
-    if (!sum && !(sum = malloc((n ? n : 1) * sizeof(*sum))))
+    if (!sum && !(sum = calloc(n ? n : 1, sizeof(*sum))))
         return kz_ctx__error(ctx, KZ_E_NOMEM, "out of memory computing an index of %zu areas", n);
     /* sum_i = Σ_j polarity_j · weight_j · z_ij; NaN if any input is NaN */
     for (i = 0; i < n; i++) {
