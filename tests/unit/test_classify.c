@@ -1,10 +1,11 @@
 /* Classification methods: hand vectors for every method, ties, constant
  * input, k > distinct values, and Jenks against exhaustive search. */
-#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+/* cmocka.h needs the four headers above first */
+#include <cmocka.h>
 
 #include "kiez/classify.h"
 #include "kiez/kiez.h"

@@ -1,11 +1,12 @@
 /* z-scores, composite index, cut classes, cross-classification: hand
  * vectors, and Berlin's MSS 2021 from its published inputs (skipped with 77
  * when the data is missing). */
-#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+/* cmocka.h needs the four headers above first */
+#include <cmocka.h>
 
 #include "kiez/kiez.h"
 #include "kiez/standardise.h"

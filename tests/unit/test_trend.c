@@ -1,10 +1,11 @@
 /* Trend measures: hand-computed vectors for every measure, skipping of
  * missing and suppressed periods, dynamics, and the date helpers. */
-#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+/* cmocka.h needs the four headers above first */
+#include <cmocka.h>
 
 #include "kiez/kiez.h"
 #include "kiez/trend.h"
