@@ -41,12 +41,12 @@ KZ_API void kz_moran_options_init(kz_moran_options *opts);
 
 /* Result of a global test. Fields that a test does not compute are NaN. */
 typedef struct kz_moran_result {
-    size_t n;         /* areas */
-    size_t n_islands; /* areas without neighbours */
-    size_t n_used;    /* n - n_islands: the n of the formulas (spdep adjust.n) */
-    double s0, s1, s2;           /* weights constants (Cliff & Ord) */
-    double i;                    /* Moran's I */
-    double expected;             /* E[I] = -1 / (n_used - 1) */
+    size_t n;                        /* areas */
+    size_t n_islands;                /* areas without neighbours */
+    size_t n_used;                   /* n - n_islands: the n of the formulas (spdep adjust.n) */
+    double s0, s1, s2;               /* weights constants (Cliff & Ord) */
+    double i;                        /* Moran's I */
+    double expected;                 /* E[I] = -1 / (n_used - 1) */
     double var_norm, z_norm, p_norm; /* under normality; p two-sided */
     double var_rand, z_rand, p_rand; /* under randomisation; p two-sided */
     long permutations;
@@ -65,8 +65,8 @@ typedef struct kz_moran_result {
  *         or non-finite x, weights summing to 0), KZ_E_USAGE (options),
  *         KZ_E_NOMEM, KZ_E_INTERNAL (threads).
  */
-KZ_API int kz_moran_global(kz_moran_result *out, kz_ctx *ctx, const kz_weights *w,
-                           const double *x, const kz_moran_options *opts);
+KZ_API int kz_moran_global(kz_moran_result *out, kz_ctx *ctx, const kz_weights *w, const double *x,
+                           const kz_moran_options *opts);
 
 /**
  * Bivariate Moran's I of x with the spatial lag of y:
@@ -104,8 +104,7 @@ KZ_API int kz_moran_eb_rates(double *out_z, kz_ctx *ctx, const double *events, c
  * \return as kz_moran_global() and kz_moran_eb_rates().
  */
 KZ_API int kz_moran_rate(kz_moran_result *out, double *out_z, kz_ctx *ctx, const kz_weights *w,
-                         const double *events, const double *base,
-                         const kz_moran_options *opts);
+                         const double *events, const double *base, const kz_moran_options *opts);
 
 /* LISA cluster classes (esda's quadrant numbering). */
 enum kz_lisa_class {
@@ -164,8 +163,7 @@ KZ_API int kz_moran_local(kz_lisa **out, kz_ctx *ctx, const kz_weights *w, const
  * \return as kz_moran_global().
  */
 KZ_API int kz_moran_local_bivariate(kz_lisa **out, kz_ctx *ctx, const kz_weights *w,
-                                    const double *x, const double *y,
-                                    const kz_moran_options *opts);
+                                    const double *x, const double *y, const kz_moran_options *opts);
 
 /* Free a LISA result. NULL is a no-op. */
 KZ_API void kz_moran_local_free(kz_lisa *lisa);

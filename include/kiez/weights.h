@@ -112,7 +112,8 @@ KZ_API int kz_weights_from_wkb(kz_weights **out, kz_ctx *ctx, const unsigned cha
  * \return KZ_OK, KZ_E_USAGE, KZ_E_NOMEM.
  */
 KZ_API int kz_weights_from_points(kz_weights **out, kz_ctx *ctx, const double *x, const double *y,
-                                  size_t n, const char *const *keys, const kz_weights_options *opts);
+                                  size_t n, const char *const *keys,
+                                  const kz_weights_options *opts);
 
 /**
  * Build weights from neighbour lists in CSR form: the neighbours of i are
@@ -183,8 +184,8 @@ KZ_API int kz_weights_write_gwt(kz_ctx *ctx, const kz_weights *w, const char *pa
  *         repeated id, naming file and line), KZ_E_USAGE (extension),
  *         KZ_E_NOMEM.
  */
-KZ_API int kz_weights_read(kz_weights **out, kz_ctx *ctx, const char *path,
-                           const char *const *keys, size_t n, int style);
+KZ_API int kz_weights_read(kz_weights **out, kz_ctx *ctx, const char *path, const char *const *keys,
+                           size_t n, int style);
 
 #ifdef __cplusplus
 }

@@ -26,7 +26,8 @@ static void help(void)
            "  --json            one JSON document on stdout\n\n"
            "A null or non-numeric value is missing: each pair of fields uses the\n"
            "features where both are present (pairwise deletion); how many values are\n"
-           "missing per field is reported on stderr.\n");
+           "missing per field is reported on stderr. A coefficient is NA (null in JSON)\n"
+           "with fewer than 3 pairs or a constant field.\n");
 }
 
 /* Split "A,B,C" into fields (in a copy of the text). */
@@ -105,8 +106,9 @@ int kz_cmd_correlate(int argc, char **argv, kz_cli *cli)
     }
     if (split_fields(&copy, fields, &k, fields_arg) != 0 || k < 2) {
         free(copy);
-        return kz_cli_usage_error(cmd, "--fields needs two to %d non-empty names separated by "
-                                       "commas",
+        return kz_cli_usage_error(cmd,
+                                  "--fields needs two to %d non-empty names separated by "
+                                  "commas",
                                   MAX_FIELDS);
     }
 
@@ -199,8 +201,11 @@ int kz_cmd_correlate(int argc, char **argv, kz_cli *cli)
         printf("field_a\tfield_b\tr\tp\tn\n");
         for (f = 0; f < k; f++)
             for (u = f + 1; u < k; u++)
-                printf("%s\t%s\t%.4f\t%.4g\t%zu\n", fields[f], fields[u], r[f * k + u],
-                       p[f * k + u], pairs[f * k + u]);
+                if (isnan(r[f * k + u]))
+                    printf("%s\t%s\tNA\tNA\t%zu\n", fields[f], fields[u], pairs[f * k + u]);
+                else
+                    printf("%s\t%s\t%.4f\t%.4g\t%zu\n", fields[f], fields[u], r[f * k + u],
+                           p[f * k + u], pairs[f * k + u]);
     }
 done:
     if (cols)

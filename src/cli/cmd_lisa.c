@@ -116,10 +116,10 @@ static json_t *areas_json(const kz_cli_spatial *a, const kz_lisa *l)
         const char *key = kz_layer_key(a->layer, i);
         json_t *o = json_pack(
             "{s:o, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:i, s:s}", "key",
-            key ? json_string(key) : json_null(), "fid", (json_int_t)kz_layer_fid(a->layer, i),
-            "I", kz_cli_json_number(l->i[i]), "expected", kz_cli_json_number(l->expected[i]),
-            "variance", kz_cli_json_number(l->variance[i]), "z", kz_cli_json_number(l->z[i]),
-            "p_norm", kz_cli_json_number(l->p_norm[i]), "p_sim",
+            key ? json_string(key) : json_null(), "fid", (json_int_t)kz_layer_fid(a->layer, i), "I",
+            kz_cli_json_number(l->i[i]), "expected", kz_cli_json_number(l->expected[i]), "variance",
+            kz_cli_json_number(l->variance[i]), "z", kz_cli_json_number(l->z[i]), "p_norm",
+            kz_cli_json_number(l->p_norm[i]), "p_sim",
             l->p_sim ? kz_cli_json_number(l->p_sim[i]) : json_null(), "lag",
             kz_cli_json_number(l->lag[i]), "cluster", l->cluster[i], "class",
             kz_moran_class_name(l->cluster[i]));
@@ -175,14 +175,13 @@ int kz_cmd_lisa(int argc, char **argv, kz_cli *cli)
         goto done;
     if (cli->json) {
         json_t *doc = json_pack(
-            "{s:s, s:s, s:o, s:o, s:I, s:I, s:f, s:b, s:o, s:{s:I, s:I, s:I, s:I, s:I}}",
-            "source", a.src, "field", a.field, "with", a.with ? json_string(a.with) : json_null(),
-            "base", a.base ? json_string(a.base) : json_null(), "permutations",
-            (json_int_t)l->permutations, "seed", (json_int_t)a.seed, "alpha", a.alpha, "fdr",
-            a.fdr, "threshold", kz_cli_json_number(l->threshold), "counts", "ns",
-            (json_int_t)l->counts[0], "HH", (json_int_t)l->counts[1], "LH",
-            (json_int_t)l->counts[2], "LL", (json_int_t)l->counts[3], "HL",
-            (json_int_t)l->counts[4]);
+            "{s:s, s:s, s:o, s:o, s:I, s:I, s:f, s:b, s:o, s:{s:I, s:I, s:I, s:I, s:I}}", "source",
+            a.src, "field", a.field, "with", a.with ? json_string(a.with) : json_null(), "base",
+            a.base ? json_string(a.base) : json_null(), "permutations", (json_int_t)l->permutations,
+            "seed", (json_int_t)a.seed, "alpha", a.alpha, "fdr", a.fdr, "threshold",
+            kz_cli_json_number(l->threshold), "counts", "ns", (json_int_t)l->counts[0], "HH",
+            (json_int_t)l->counts[1], "LH", (json_int_t)l->counts[2], "LL",
+            (json_int_t)l->counts[3], "HL", (json_int_t)l->counts[4]);
         if (doc == NULL) {
             fprintf(stderr, "kiez %s: cannot build the JSON document\n", cmd);
             rc = 4;
@@ -197,8 +196,8 @@ int kz_cmd_lisa(int argc, char **argv, kz_cli *cli)
         json_decref(doc);
     } else {
         printf("LISA of \"%s\"%s%s%s: %zu areas, weights %s (%s), %zu islands\n", a.field,
-               a.with ? " with the lag of \"" : "", a.with ? a.with : "", a.with ? "\"" : "",
-               l->n, a.kind_name, kz_weights_style(a.w) == KZ_STYLE_W ? "W" : "B",
+               a.with ? " with the lag of \"" : "", a.with ? a.with : "", a.with ? "\"" : "", l->n,
+               a.kind_name, kz_weights_style(a.w) == KZ_STYLE_W ? "W" : "B",
                kz_weights_islands(a.w, NULL));
         printf("significant: p < %.4g (%s%s)\n", l->threshold,
                l->p_sim ? "permutation p" : "normal p", a.fdr ? ", FDR" : "");

@@ -149,8 +149,7 @@ int kz_cli_spatial_args(kz_cli_spatial *a, const char *cmd, int argc, char **arg
     if (threads && (kz_cli_parse_long(&a->threads, threads) != 0 || a->threads > 64))
         return kz_cli_usage_error(cmd, "--threads needs a number, not \"%s\"", threads);
     if (alpha && (kz_cli_parse_double(&a->alpha, alpha) != 0 || !(a->alpha > 0 && a->alpha < 1)))
-        return kz_cli_usage_error(cmd, "--alpha needs a number between 0 and 1, not \"%s\"",
-                                  alpha);
+        return kz_cli_usage_error(cmd, "--alpha needs a number between 0 and 1, not \"%s\"", alpha);
     return -1;
 }
 
@@ -347,8 +346,9 @@ static void help(void)
 
 static void print_text(const kz_cli_spatial *a, const kz_moran_result *r)
 {
-    const char *what = a->with ? "Bivariate Moran's I" : a->base ? "Moran's I (EB rates)"
-                                                               : "Moran's I";
+    const char *what = a->with   ? "Bivariate Moran's I"
+                       : a->base ? "Moran's I (EB rates)"
+                                 : "Moran's I";
     printf("%s of \"%s\"%s%s%s%s%s\n", what, a->field, a->with ? " with the lag of \"" : "",
            a->with ? a->with : "", a->with ? "\"" : "", a->base ? " per \"" : "",
            a->base ? "\"" : "");
@@ -362,8 +362,7 @@ static void print_text(const kz_cli_spatial *a, const kz_moran_result *r)
         printf("E[I]         %.6f\n", r->expected);
         printf("normality    var %.6g  z %.4f  p %.4g\n", r->var_norm, r->z_norm, r->p_norm);
         if (!isnan(r->var_rand))
-            printf("randomis.    var %.6g  z %.4f  p %.4g\n", r->var_rand, r->z_rand,
-                   r->p_rand);
+            printf("randomis.    var %.6g  z %.4f  p %.4g\n", r->var_rand, r->z_rand, r->p_rand);
     }
     if (r->permutations > 0)
         printf("permutations %ld (seed %ld): pseudo p %.4g, mean %.6f, sd %.6f, z %.4f\n",
@@ -407,10 +406,9 @@ int kz_cmd_moran(int argc, char **argv, kz_cli *cli)
             "source", a.src, "field", a.field, "with", a.with ? json_string(a.with) : json_null(),
             "base", a.base ? json_string(a.base) : json_null(), "n", (json_int_t)r.n, "n_used",
             (json_int_t)r.n_used, "I", kz_cli_json_number(r.i), "expected",
-            kz_cli_json_number(r.expected), "normality", "variance",
-            kz_cli_json_number(r.var_norm), "z", kz_cli_json_number(r.z_norm), "p",
-            kz_cli_json_number(r.p_norm), "randomisation", "variance",
-            kz_cli_json_number(r.var_rand), "z", kz_cli_json_number(r.z_rand), "p",
+            kz_cli_json_number(r.expected), "normality", "variance", kz_cli_json_number(r.var_norm),
+            "z", kz_cli_json_number(r.z_norm), "p", kz_cli_json_number(r.p_norm), "randomisation",
+            "variance", kz_cli_json_number(r.var_rand), "z", kz_cli_json_number(r.z_rand), "p",
             kz_cli_json_number(r.p_rand), "permutation", "n", (json_int_t)r.permutations, "seed",
             (json_int_t)a.seed, "p", kz_cli_json_number(r.p_sim), "mean",
             kz_cli_json_number(r.mean_sim), "sd", kz_cli_json_number(r.sd_sim), "z",

@@ -1,9 +1,9 @@
 /*
  * Pearson and Spearman correlation matrices (correlate.h).
  */
+#include "kiez/correlate.h"
 #include "ctx_internal.h"
 #include "distributions.h"
-#include "kiez/correlate.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -82,8 +82,8 @@ int kz_correlate_matrix(double *out_r, double *out_p, size_t *out_n, kz_ctx *ctx
     for (v = 0; v < k; v++)
         for (i = 0; i < n; i++)
             if (isinf(columns[v][i]))
-                return kz_ctx__error(ctx, KZ_E_INPUT, "variable %zu, area %zu: infinite value",
-                                     v, i);
+                return kz_ctx__error(ctx, KZ_E_INPUT, "variable %zu, area %zu: infinite value", v,
+                                     i);
     a = malloc((n ? n : 1) * sizeof(double));
     b = malloc((n ? n : 1) * sizeof(double));
     ra = malloc((n ? n : 1) * sizeof(double));

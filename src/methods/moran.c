@@ -4,9 +4,9 @@
  * (global) or area (local) has its own random stream, so results depend
  * on the seed only, never on the thread count.
  */
+#include "kiez/moran.h"
 #include "ctx_internal.h"
 #include "distributions.h"
-#include "kiez/moran.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -150,8 +150,7 @@ static int check_values(kz_ctx *ctx, const double *x, size_t n, const char *what
     size_t i;
     for (i = 0; i < n; i++)
         if (!isfinite(x[i]))
-            return kz_ctx__error(ctx, KZ_E_INPUT, "%s of area %zu is not a finite number", what,
-                                 i);
+            return kz_ctx__error(ctx, KZ_E_INPUT, "%s of area %zu is not a finite number", what, i);
     return KZ_OK;
 }
 
@@ -406,7 +405,8 @@ int kz_moran_global(kz_moran_result *out, kz_ctx *ctx, const kz_weights *w, cons
     s02 = out->s0 * out->s0;
     /* Normality (Cliff & Ord 1981 eq. 1.35; spdep moran.test):
      *   Var[I] = (n^2 S1 - n S2 + 3 S0^2) / (S0^2 (n^2 - 1)) - E[I]^2 */
-    out->var_norm = (nu * nu * out->s1 - nu * out->s2 + 3.0 * s02) / (s02 * (nu * nu - 1.0)) - ei * ei;
+    out->var_norm =
+        (nu * nu * out->s1 - nu * out->s2 + 3.0 * s02) / (s02 * (nu * nu - 1.0)) - ei * ei;
     out->z_norm = (out->i - ei) / sqrt(out->var_norm);
     out->p_norm = kz_dist__normal_p2(out->z_norm);
     /* Randomisation (Cliff & Ord 1981 eq. 1.36; spdep moran.test), with the

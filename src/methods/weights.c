@@ -4,9 +4,9 @@
  * neighbours and distance bands over points with a k-d tree, and the CSR
  * matrix all of them share.
  */
+#include "kiez/weights.h"
 #include "ctx_internal.h"
 #include "geom.h"
-#include "kiez/weights.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -181,16 +181,14 @@ static void warn_islands(kz_ctx *ctx, const kz_weights *w, const char *const *ke
             k = snprintf(list + used, sizeof(list) - used, "%s%s", i ? ", " : "",
                          keys[w->islands[i]]);
         else
-            k = snprintf(list + used, sizeof(list) - used, "%s#%zu", i ? ", " : "",
-                         w->islands[i]);
+            k = snprintf(list + used, sizeof(list) - used, "%s#%zu", i ? ", " : "", w->islands[i]);
         if (k < 0 || (size_t)k >= sizeof(list) - used)
             break;
         used += (size_t)k;
     }
     kz_ctx__log(ctx, KZ_LOG_WARN,
-                "%zu area%s without neighbours (islands; weights row of zeros): %s%s",
-                w->n_islands, w->n_islands == 1 ? "" : "s", list,
-                w->n_islands > 10 ? ", ..." : "");
+                "%zu area%s without neighbours (islands; weights row of zeros): %s%s", w->n_islands,
+                w->n_islands == 1 ? "" : "s", list, w->n_islands > 10 ? ", ..." : "");
 }
 
 /* Take the links (sorted, duplicates dropped) into a new weights object.
@@ -260,9 +258,8 @@ int kz_weights_from_lists(kz_weights **out, kz_ctx *ctx, size_t n, const size_t 
     for (i = 0; i < n; i++) {
         for (e = offsets[i]; e < offsets[i + 1]; e++) {
             if (nbr[e] >= n || nbr[e] == i) {
-                rc = kz_ctx__error(ctx, KZ_E_INPUT,
-                                   "neighbour list of area %zu: index %zu is %s", i, nbr[e],
-                                   nbr[e] == i ? "the area itself" : "out of range");
+                rc = kz_ctx__error(ctx, KZ_E_INPUT, "neighbour list of area %zu: index %zu is %s",
+                                   i, nbr[e], nbr[e] == i ? "the area itself" : "out of range");
                 goto done;
             }
             if (e > offsets[i] && nbr[e] <= nbr[e - 1]) {
@@ -371,7 +368,8 @@ static int point_near(GEOSContextHandle_t h, const GEOSPreparedGeometry *prep, d
     char r;
     if (pt == NULL)
         return -1;
-    r = tol > 0 ? GEOSPreparedDistanceWithin_r(h, prep, pt, tol) : GEOSPreparedIntersects_r(h, prep, pt);
+    r = tol > 0 ? GEOSPreparedDistanceWithin_r(h, prep, pt, tol)
+                : GEOSPreparedIntersects_r(h, prep, pt);
     GEOSGeom_destroy_r(h, pt);
     return r == 2 ? -1 : r;
 }
@@ -468,8 +466,7 @@ static int contiguity(kz_weights **out, kz_ctx *ctx, const unsigned char *const 
         }
         type = GEOSGeomTypeId_r(h, p[i].g);
         if ((type != GEOS_POLYGON && type != GEOS_MULTIPOLYGON) || GEOSisEmpty_r(h, p[i].g)) {
-            rc = kz_ctx__error(ctx, KZ_E_INPUT,
-                               "%s: contiguity weights need a non-empty polygon",
+            rc = kz_ctx__error(ctx, KZ_E_INPUT, "%s: contiguity weights need a non-empty polygon",
                                name_of(keys, i, what, sizeof(what)));
             goto done;
         }
@@ -722,8 +719,8 @@ static void kd_knn(const kdtree *t, size_t lo, size_t hi, int depth, size_t q, k
     }
 }
 
-static int kd_range(const kdtree *t, size_t lo, size_t hi, int depth, size_t q, double r2,
-                    double r, links *l)
+static int kd_range(const kdtree *t, size_t lo, size_t hi, int depth, size_t q, double r2, double r,
+                    links *l)
 {
     size_t mid, s;
     double diff;
@@ -764,8 +761,8 @@ int kz_weights_from_points(kz_weights **out, kz_ctx *ctx, const double *x, const
     if (opts->kind == KZ_WEIGHTS_KNN && opts->k < 1)
         return kz_ctx__error(ctx, KZ_E_USAGE, "knn weights need k >= 1 (got %d)", opts->k);
     if (opts->kind == KZ_WEIGHTS_KNN && (size_t)opts->k >= n)
-        return kz_ctx__error(ctx, KZ_E_USAGE, "knn weights need k < n (k = %d, n = %zu)",
-                             opts->k, n);
+        return kz_ctx__error(ctx, KZ_E_USAGE, "knn weights need k < n (k = %d, n = %zu)", opts->k,
+                             n);
     if (opts->kind == KZ_WEIGHTS_DIST && !(opts->distance > 0 && isfinite(opts->distance)))
         return kz_ctx__error(ctx, KZ_E_USAGE, "distance band weights need a distance > 0");
     if (opts->kind != KZ_WEIGHTS_KNN && opts->kind != KZ_WEIGHTS_DIST)

@@ -66,8 +66,9 @@ static int write_file(kz_ctx *ctx, const kz_weights *w, const char *path, const 
     if ((rc = check_keys(ctx, keys, n)) != KZ_OK)
         return rc;
     if ((shapefile && has_space(shapefile)) || (idvar && has_space(idvar)))
-        return kz_ctx__error(ctx, KZ_E_INPUT, "%s: the shapefile and id names of the header "
-                                              "cannot contain white space",
+        return kz_ctx__error(ctx, KZ_E_INPUT,
+                             "%s: the shapefile and id names of the header "
+                             "cannot contain white space",
                              path);
     if ((f = fopen(path, "w")) == NULL)
         return kz_ctx__error(ctx, KZ_E_IO, "%s: cannot create: %s", path, strerror(errno));
@@ -328,8 +329,7 @@ int kz_weights_read(kz_weights **out, kz_ctx *ctx, const char *path, const char 
             long long a, b;
             size_t cnt, c;
             char *s;
-            if (tokens(r.buf, ids_tok, 2) != 2 || parse_size(&cnt, ids_tok[1]) != 0 ||
-                cnt >= n) {
+            if (tokens(r.buf, ids_tok, 2) != 2 || parse_size(&cnt, ids_tok[1]) != 0 || cnt >= n) {
                 free(seen);
                 FAIL_LINE("%s:%ld: expected \"id number_of_neighbours\"", path, r.line);
             }

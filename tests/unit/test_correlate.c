@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
 #include <cmocka.h>
 
 #include "kiez/correlate.h"
@@ -90,8 +91,7 @@ static void test_degenerate(void **state)
     near(r[3], 1.0, 0);
     assert_int_equal(kz_correlate_matrix(r, p, NULL, ctx, cols, 2, 2, KZ_CORR_PEARSON), KZ_OK);
     assert_true(isnan(r[3])); /* fewer than 3 pairs */
-    assert_int_equal(kz_correlate_matrix(r, p, NULL, ctx, bad, 2, 4, KZ_CORR_PEARSON),
-                     KZ_E_INPUT);
+    assert_int_equal(kz_correlate_matrix(r, p, NULL, ctx, bad, 2, 4, KZ_CORR_PEARSON), KZ_E_INPUT);
     assert_int_equal(kz_correlate_matrix(r, p, NULL, ctx, cols, 2, 4, 7), KZ_E_USAGE);
     kz_ctx_free(ctx);
 }

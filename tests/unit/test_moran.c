@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
 #include <cmocka.h>
 
 #include "kiez/moran.h"
@@ -221,8 +222,7 @@ static void test_permutations_thread_independent(void **state)
     for (t = 2; t <= 3; t++) {
         o.threads = t;
         assert_int_equal(kz_moran_global(&r2, ctx, w, x, &o), KZ_OK);
-        assert_true(r2.p_sim == r1.p_sim && r2.mean_sim == r1.mean_sim &&
-                    r2.sd_sim == r1.sd_sim);
+        assert_true(r2.p_sim == r1.p_sim && r2.mean_sim == r1.mean_sim && r2.sd_sim == r1.sd_sim);
         assert_int_equal(kz_moran_local(&b, ctx, w, x, &o), KZ_OK);
         assert_memory_equal(a->p_sim, b->p_sim, N * sizeof(double));
         assert_memory_equal(a->cluster, b->cluster, N * sizeof(int));

@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
 #include <cmocka.h>
 
 #include "geom.h"
@@ -63,8 +64,9 @@ static void grid(polys *p, int cols, int rows, double gap)
     for (r = 0; r < rows; r++)
         for (c = 0; c < cols; c++) {
             double x = c * (1.0 + gap), y = r;
-            snprintf(buf[k], sizeof(buf[k]), "POLYGON((%.9g %.9g,%.9g %.9g,%.9g %.9g,%.9g %.9g,%.9g %.9g))",
-                     x, y, x + 1, y, x + 1, y + 1, x, y + 1, x, y);
+            snprintf(buf[k], sizeof(buf[k]),
+                     "POLYGON((%.9g %.9g,%.9g %.9g,%.9g %.9g,%.9g %.9g,%.9g %.9g))", x, y, x + 1, y,
+                     x + 1, y + 1, x, y + 1, x, y);
             wkt[k] = buf[k];
             k++;
         }
@@ -79,9 +81,9 @@ static kz_weights *make(kz_ctx *ctx, const polys *p, int kind, double tol, int s
     o.kind = kind;
     o.tol = tol;
     o.style = style;
-    assert_int_equal(kz_weights_from_wkb(&w, ctx, (const unsigned char *const *)p->wkb, p->size,
-                                         p->n, NULL, &o),
-                     KZ_OK);
+    assert_int_equal(
+        kz_weights_from_wkb(&w, ctx, (const unsigned char *const *)p->wkb, p->size, p->n, NULL, &o),
+        KZ_OK);
     return w;
 }
 
@@ -154,9 +156,9 @@ static void test_chain_and_island(void **state)
     assert_int_equal(kz_ctx_new(&ctx), KZ_OK);
     polys_from_wkt(&p, wkt, 4);
     kz_weights_options_init(&o);
-    assert_int_equal(kz_weights_from_wkb(&w, ctx, (const unsigned char *const *)p.wkb, p.size, 4,
-                                         keys, &o),
-                     KZ_OK);
+    assert_int_equal(
+        kz_weights_from_wkb(&w, ctx, (const unsigned char *const *)p.wkb, p.size, 4, keys, &o),
+        KZ_OK);
     expect(w, 0, (const int[]){1, -1});
     expect(w, 1, (const int[]){0, 2, -1});
     expect(w, 3, (const int[]){-1});
@@ -311,8 +313,7 @@ static void test_lists_and_files(void **state)
     snprintf(gal, sizeof(gal), "%s/w.gal", dir);
     snprintf(gwt, sizeof(gwt), "%s/w.gwt", dir);
     snprintf(txt, sizeof(txt), "%s/w.txt", dir);
-    assert_int_equal(kz_weights_from_lists(&w, ctx, 4, off, bad_nbr, NULL, KZ_STYLE_W),
-                     KZ_E_INPUT);
+    assert_int_equal(kz_weights_from_lists(&w, ctx, 4, off, bad_nbr, NULL, KZ_STYLE_W), KZ_E_INPUT);
     assert_int_equal(kz_weights_from_lists(&w, ctx, 4, off, nbr, NULL, KZ_STYLE_W), KZ_OK);
     assert_int_equal(kz_weights_write_gal(ctx, w, gal, keys, "chain", "KEY"), KZ_OK);
     assert_int_equal(kz_weights_write_gwt(ctx, w, gwt, NULL, NULL, NULL), KZ_OK);
@@ -367,12 +368,9 @@ static void test_lists_and_files(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_grid_rook_queen),
-        cmocka_unit_test(test_chain_and_island),
-        cmocka_unit_test(test_sliver_gap_and_corner),
-        cmocka_unit_test(test_knn_and_distance),
-        cmocka_unit_test(test_knn_brute_force),
-        cmocka_unit_test(test_lists_and_files),
+        cmocka_unit_test(test_grid_rook_queen),       cmocka_unit_test(test_chain_and_island),
+        cmocka_unit_test(test_sliver_gap_and_corner), cmocka_unit_test(test_knn_and_distance),
+        cmocka_unit_test(test_knn_brute_force),       cmocka_unit_test(test_lists_and_files),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
