@@ -31,15 +31,16 @@
 #include <sys/stat.h>
 
 /* Caps on untrusted input. A project file is a short description. */
-#define MAX_FILE (1L << 20) /* bytes in a project file */
-#define MAX_DEPTH 16        /* nested lists/mappings */
-#define MAX_NODES 200000L   /* scalars, lists and mappings in one file */
-#define MAX_LEVELS 100      /* levels (the cycle check is cubic in this) */
-#define MAX_ITEMS 10000     /* tables, indicators, objects, list items */
-#define MAX_NAME 40         /* characters in a level/indicator/object name */
-#define MAX_WIDTH 64        /* key_width, key_prefix */
-#define MAX_REGEX 1000      /* bytes in period_path */
-#define MAX_FIELDS 24       /* keys in one schema */
+#define MAX_FILE (1L << 20)   /* bytes in a project file */
+#define MAX_DEPTH 16          /* nested lists/mappings */
+#define MAX_NODES 200000L     /* scalars, lists and mappings in one file */
+#define MAX_LEVELS 100        /* levels (the cycle check is cubic in this) */
+#define MAX_ITEMS 10000       /* tables, indicators, objects, list items */
+#define MAX_NAME 40           /* characters in a level/indicator/object name */
+#define MAX_WIDTH 64          /* key_width, key_prefix */
+#define MAX_REGEX 256         /* bytes in period_path */
+#define MAX_REGEX_NODES 10000 /* estimated regcomp() tree size of period_path */
+#define MAX_FIELDS 24         /* keys in one schema */
 
 #define DEFAULT_GEODATA "../shared/geodata"
 #define DEFAULT_OUT_DIR "out"
@@ -158,7 +159,7 @@ typedef struct pstate {
     char *dir;           /* project folder; NULL = working directory */
     const char *geodata; /* $KIEZ_GEODATA or the default */
     kz_project *p;
-    item_loc *lv, *tb, *in, *ob;
+    item_loc *lv, *tb, *in, *ob, *ix, *tr;
     item_loc out;
 } pstate;
 
@@ -593,7 +594,19 @@ static const enum_val ev_polarity[] = {{"neutral", KZ_POLARITY_NEUTRAL, 0},
         k, F_STRMAP, 0, offsetof(T, m), offsetof(T, c), NULL, 0, 0                                 \
     }
 
-enum { T_NAME, T_CRS, T_DATABASE, T_LEVELS, T_TABLES, T_INDICATORS, T_OBJECTS, T_OUTPUTS, T_N };
+enum {
+    T_NAME,
+    T_CRS,
+    T_DATABASE,
+    T_LEVELS,
+    T_TABLES,
+    T_INDICATORS,
+    T_OBJECTS,
+    T_INDICES,
+    T_TRENDS,
+    T_OUTPUTS,
+    T_N
+};
 static const field top_fields[] = {
     FLD(kz_project, "name", F_STR, 1, name),
     FLD(kz_project, "crs", F_STR, 1, crs),
@@ -602,6 +615,8 @@ static const field top_fields[] = {
     FLD(kz_project, "tables", F_SECTION, 0, tables),
     FLD(kz_project, "indicators", F_SECTION, 0, indicators),
     FLD(kz_project, "objects", F_SECTION, 0, objects),
+    FLD(kz_project, "indices", F_SECTION, 0, indices),
+    FLD(kz_project, "trends", F_SECTION, 0, trends),
     FLD(kz_project, "outputs", F_SECTION, 0, outputs),
 };
 
@@ -723,6 +738,39 @@ static const field object_fields[] = {
     FLD(kz_object_def, "x", F_STR, 0, x),
     FLD(kz_object_def, "y", F_STR, 0, y),
     FLD(kz_object_def, "crs", F_STR, 0, crs),
+};
+
+enum {
+    X_NAME,
+    X_LABEL,
+    X_LEVEL,
+    X_PERIOD,
+    X_INPUTS,
+    X_CUTS,
+    X_POPULATION,
+    X_MIN_POPULATION,
+    X_OUTLIERS,
+    X_SAMPLE_SD,
+    X_N
+};
+static const field index_fields[] = {
+    FLD(kz_index_def, "name", F_IDENT, 1, name),
+    FLD(kz_index_def, "label", F_STR, 0, label),
+    FLD(kz_index_def, "level", F_STR, 1, level),
+    FLD(kz_index_def, "period", F_STR, 0, period),
+    FLD_L(kz_index_def, "inputs", inputs, n_inputs),
+    FLD_L(kz_index_def, "cuts", cuts, n_cuts),
+    FLD(kz_index_def, "population", F_STR, 0, population),
+    FLD(kz_index_def, "min_population", F_NUM, 0, min_population),
+    FLD_L(kz_index_def, "outliers", outliers, n_outliers),
+    FLD(kz_index_def, "sample_sd", F_BOOL, 0, sample_sd),
+};
+
+enum { R_INDICATORS, R_FROM, R_TO, R_N };
+static const field trend_fields[] = {
+    FLD_L(kz_trend_def, "indicators", indicators, n_indicators),
+    FLD(kz_trend_def, "from", F_STR, 1, from),
+    FLD(kz_trend_def, "to", F_STR, 1, to),
 };
 
 enum { U_DIR, U_GPKG, U_GEOJSON, U_N };
@@ -1554,6 +1602,85 @@ static int check_indicators(pstate *s)
     return KZ_OK;
 }
 
+static int indicator_index(const kz_project *p, const char *name)
+{
+    size_t i;
+    for (i = 0; i < p->n_indicators; i++)
+        if (strcmp(p->indicators[i].name, name) == 0)
+            return (int)i;
+    return -1;
+}
+
+static int check_indices(pstate *s)
+{
+    kz_project *p = s->p;
+    size_t i, j;
+    char kp[64];
+    for (i = 0; i < p->n_indices; i++) {
+        kz_index_def *X = &p->indices[i];
+        const item_loc *lc = &s->ix[i];
+        double prev = -1e308;
+        snprintf(kp, sizeof(kp), "indices[%zu]", i);
+        if (kz_project_level_index(p, X->level) < 0)
+            return err_at(s, lc->at[X_LEVEL], kp, "level \"%s\" is not defined under levels",
+                          X->level);
+        if (X->n_inputs == 0)
+            return err_at(s, lc->at[X_NAME], kp, "needs inputs: a list of indicator names");
+        for (j = 0; j < X->n_inputs; j++)
+            if (indicator_index(p, X->inputs[j]) < 0)
+                return err_at(s, lc->at[X_INPUTS], kp,
+                              "input \"%s\" is not defined under indicators", X->inputs[j]);
+        if (X->population != NULL && indicator_index(p, X->population) < 0)
+            return err_at(s, lc->at[X_POPULATION], kp,
+                          "population \"%s\" is not defined under indicators", X->population);
+        if (lc->at[X_MIN_POPULATION] != NULL && !is_null(lc->at[X_MIN_POPULATION]) &&
+            X->population == NULL)
+            return err_at(s, lc->at[X_MIN_POPULATION], kp,
+                          "min_population needs population: the indicator that counts people");
+        for (j = 0; j < X->n_cuts; j++) {
+            double c;
+            if (parse_number(X->cuts[j], &c) != 0 || !(c > prev))
+                return err_at(s, lc->at[X_CUTS], kp,
+                              "cuts must be increasing numbers, e.g. [-1, 1, 1.5]; \"%s\" is not",
+                              X->cuts[j]);
+            prev = c;
+        }
+        if (X->period != NULL) {
+            char iso[11];
+            if (kz_period_parse(iso, X->period) != KZ_OK)
+                return err_at(s, lc->at[X_PERIOD], kp, "\"%s\" is not a date", X->period);
+        }
+        for (j = 0; j < i; j++)
+            if (strcmp(X->name, p->indices[j].name) == 0)
+                return err_at(s, lc->at[X_NAME], kp, "\"%s\" is already the name of indices[%zu]",
+                              X->name, j);
+    }
+    return KZ_OK;
+}
+
+static int check_trends(pstate *s)
+{
+    kz_project *p = s->p;
+    size_t i, j;
+    char kp[64], a[11], b[11];
+    for (i = 0; i < p->n_trends; i++) {
+        kz_trend_def *R = &p->trends[i];
+        const item_loc *lc = &s->tr[i];
+        snprintf(kp, sizeof(kp), "trends[%zu]", i);
+        if (kz_period_parse(a, R->from) != KZ_OK || kz_period_parse(b, R->to) != KZ_OK ||
+            strcmp(a, b) >= 0)
+            return err_at(s, lc->at[R_FROM], kp, "from and to must be dates with from before to");
+        if (R->n_indicators == 0)
+            return err_at(s, lc->at[R_INDICATORS], kp, "needs indicators: a list of names");
+        for (j = 0; j < R->n_indicators; j++)
+            if (indicator_index(p, R->indicators[j]) < 0)
+                return err_at(s, lc->at[R_INDICATORS], kp,
+                              "indicator \"%s\" is not defined under indicators",
+                              R->indicators[j]);
+    }
+    return KZ_OK;
+}
+
 static int check_objects(pstate *s)
 {
     kz_project *p = s->p;
@@ -1661,6 +1788,26 @@ static int parse_document(pstate *s, const node *root)
     if ((rc = check_objects(s)) != KZ_OK)
         return rc;
 
+    if ((rc = section_items(s, top[T_INDICES], "indices", MAX_ITEMS, sizeof(kz_index_def), &items,
+                            &p->n_indices, &s->ix)) != KZ_OK)
+        return rc;
+    p->indices = items;
+    if ((rc = parse_items(s, top[T_INDICES], "indices", index_fields, NFIELDS(index_fields),
+                          (char *)p->indices, sizeof(kz_index_def), p->n_indices, s->ix)) != KZ_OK)
+        return rc;
+    if ((rc = check_indices(s)) != KZ_OK)
+        return rc;
+
+    if ((rc = section_items(s, top[T_TRENDS], "trends", MAX_ITEMS, sizeof(kz_trend_def), &items,
+                            &p->n_trends, &s->tr)) != KZ_OK)
+        return rc;
+    p->trends = items;
+    if ((rc = parse_items(s, top[T_TRENDS], "trends", trend_fields, NFIELDS(trend_fields),
+                          (char *)p->trends, sizeof(kz_trend_def), p->n_trends, s->tr)) != KZ_OK)
+        return rc;
+    if ((rc = check_trends(s)) != KZ_OK)
+        return rc;
+
     if (top[T_OUTPUTS] != NULL && !is_null(top[T_OUTPUTS])) {
         if ((rc = parse_fields(s, top[T_OUTPUTS], "outputs", output_fields, NFIELDS(output_fields),
                                &p->outputs, s->out.at)) != KZ_OK)
@@ -1724,6 +1871,8 @@ done:
     free(s.tb);
     free(s.in);
     free(s.ob);
+    free(s.ix);
+    free(s.tr);
     if (rc != KZ_OK) {
         kz_project_free(s.p);
         return rc;
@@ -1850,6 +1999,25 @@ void kz_project_free(kz_project *p)
         free(O->crs);
     }
     free(p->objects);
+    for (i = 0; i < p->n_indices; i++) {
+        kz_index_def *X = &p->indices[i];
+        free(X->name);
+        free(X->label);
+        free(X->level);
+        free(X->period);
+        free_list(X->inputs, X->n_inputs);
+        free_list(X->cuts, X->n_cuts);
+        free(X->population);
+        free_list(X->outliers, X->n_outliers);
+    }
+    free(p->indices);
+    for (i = 0; i < p->n_trends; i++) {
+        kz_trend_def *R = &p->trends[i];
+        free_list(R->indicators, R->n_indicators);
+        free(R->from);
+        free(R->to);
+    }
+    free(p->trends);
     free(p->outputs.dir);
     free(p->outputs.gpkg);
     free(p->path);

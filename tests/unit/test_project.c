@@ -362,6 +362,15 @@ static const bad_case bad_cases[] = {
      "tables[0].period_as: only applies with period_path"},
     {HDR "tables:\n  - {source: tab/long.csv, level: plr, key: id, period_path: \"([0-9]{4}\"}\n",
      "inline.yml:8:62: tables[0].period_path: not a valid POSIX extended regular expression"},
+    {HDR "tables:\n  - {source: tab/long.csv, level: plr, key: id, period_path: "
+         "\"([12]++++++++++++++++++++++++++++++)\"}\n",
+     "tables[0].period_path: the regular expression repeats too much"},
+    {HDR "tables:\n  - {source: tab/long.csv, level: plr, key: id, period_path: "
+         "\"((((a{99}){99}){99}){99})\"}\n",
+     "tables[0].period_path: the regular expression repeats too much"},
+    {HDR "tables:\n  - {source: tab/long.csv, level: plr, key: id, period_path: "
+         "\"(x)a{1,2}{3}{4}{5}{6}{7}{8}{9}\"}\n",
+     "tables[0].period_path: the regular expression repeats too much"},
     {HDR "tables:\n  - {source: tab/long.csv, level: plr, key: id, period_path: \"-([0-9]{4})-\", "
          "period_as: year_half}\n",
      "tables[0].period_path: needs 2 capture groups (...) for period_as: year_half"},
@@ -581,6 +590,49 @@ static void test_real_geodata(void **state)
     free(old);
 }
 
+/* The complete example of docs/project-file.md loads against the real data. */
+static void test_doc_example(void **state)
+{
+    kz_ctx *ctx = *state;
+    kz_project *p = NULL;
+    struct stat st;
+    FILE *f;
+    char *doc, *start, *end;
+    size_t len;
+    char *old = getenv("KIEZ_GEODATA") ? strdup(getenv("KIEZ_GEODATA")) : NULL;
+    if (stat(KZ_GEODATA "/berlin/geometry/lor_planungsraeume_2021.shp", &st) != 0) {
+        free(old);
+        skip();
+    }
+    f = fopen(KZ_TEST_DATA "/../../docs/project-file.md", "rb");
+    assert_non_null(f);
+    doc = calloc(1, 1 << 18);
+    assert_non_null(doc);
+    len = fread(doc, 1, (1 << 18) - 1, f);
+    fclose(f);
+    assert_true(len > 0);
+    start = strstr(doc, "```yaml\n");
+    assert_non_null(start);
+    start += strlen("```yaml\n");
+    end = strstr(start, "```");
+    assert_non_null(end);
+    assert_int_equal(setenv("KIEZ_GEODATA", KZ_GEODATA, 1), 0);
+    if (kz_project__parse_buffer(&p, ctx, start, (size_t)(end - start),
+                                 KZ_TEST_DATA "/../../docs/example.yml", 0) != KZ_OK) {
+        print_error("%s\n", kz_ctx_errmsg(ctx));
+        fail();
+    }
+    assert_int_equal(p->n_levels, 4);
+    assert_int_equal(kz_project_level_index(p, "city"), 3);
+    kz_project_free(p);
+    free(doc);
+    if (old != NULL)
+        setenv("KIEZ_GEODATA", old, 1);
+    else
+        unsetenv("KIEZ_GEODATA");
+    free(old);
+}
+
 /* ---- memory ------------------------------------------------------------------- */
 
 /* Fail the n-th allocation for every n: KZ_E_NOMEM, no project, no leak
@@ -666,6 +718,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_relative_project_path, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_fs_flag, setup, teardown),
         cmocka_unit_test_setup_teardown(test_real_geodata, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_doc_example, setup, teardown),
         cmocka_unit_test_setup_teardown(test_alloc_failures, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fuzz_corpus, setup, teardown),
     };
