@@ -45,14 +45,18 @@ int kz_style_scheme_of(const kz_style_indicator *ind)
 {
     static const char *const units[] = {"z", "sd", "SD", "Index", "pp", "Prozentpunkte",
                                         "%-Punkte"};
-    static const char *const parts[] = {"zscore", "index", "status", "dynamic", "change",
+    static const char *const parts[] = {"zscore", "index", "status", "dynamic", "change", "_chg",
                                         "diff",   "delta", "trend",  "slope",   "cagr"};
     const char *name = ind->name ? ind->name : "";
     size_t i;
+    /* A unit matches exactly or as the start of a rate ("Prozentpunkte/Jahr"). */
     if (ind->unit != NULL)
-        for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
-            if (strcmp(ind->unit, units[i]) == 0)
+        for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+            size_t n = strlen(units[i]);
+            if (strncmp(ind->unit, units[i], n) == 0 &&
+                (ind->unit[n] == '\0' || ind->unit[n] == '/' || ind->unit[n] == ' '))
                 return KZ_STYLE_DIVERGING;
+        }
     if (strncmp(name, "z_", 2) == 0 || ends_with(name, "_z") || ends_with(name, "_pp"))
         return KZ_STYLE_DIVERGING;
     for (i = 0; i < sizeof(parts) / sizeof(parts[0]); i++)

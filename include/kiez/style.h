@@ -6,9 +6,10 @@
  * The rules (docs in README, "Styles"):
  *  - Scheme. An indicator is DIVERGING when it is centred on zero by
  *    construction: its unit is one of "z", "sd", "SD", "Index", "pp",
- *    "Prozentpunkte", "%-Punkte", or its name starts with "z_" or contains
- *    "zscore", "index", "status", "dynamic", "change", "diff", "delta",
- *    "trend", "slope", "cagr", or ends with "_z" or "_pp". Every other
+ *    "Prozentpunkte", "%-Punkte" (alone or followed by "/..." or " ...",
+ *    e.g. "Prozentpunkte/Jahr"), or its name starts with "z_" or contains
+ *    "zscore", "index", "status", "dynamic", "change", "_chg", "diff",
+ *    "delta", "trend", "slope", "cagr", or ends with "_z" or "_pp". Every other
  *    indicator (shares, counts, rates, coverage) is SEQUENTIAL.
  *  - Classes. SEQUENTIAL: 5 quantile classes (kz_classify_breaks, fewer on
  *    ties). DIVERGING: 5 classes with inner breaks at ±0.5·s and ±1.5·s, s
