@@ -24,6 +24,7 @@ build: deps
 
 demo: build
 	$(BUILD)/kiez run geodata/berlin/berlin.yml --out out/berlin
+	$(BUILD)/kiez run geodata/berlin/mss2021.yml --out out/berlin
 
 check: test-deps build
 	ctest --test-dir $(BUILD) --output-on-failure -j$(JOBS)

@@ -125,9 +125,12 @@ static int write_level(GDALDatasetH ds, kz_db *db, kz_ctx *ctx, const char *path
         (rc = add_field(ctx, path, w.layer, "name", OFTString)) != KZ_OK ||
         (rc = add_field(ctx, path, w.layer, "parent_key", OFTString)) != KZ_OK)
         return rc;
-    for (i = 0; i < n_cat; i++)
-        if ((rc = add_field(ctx, path, w.layer, cat[i].name, OFTReal)) != KZ_OK)
+    for (i = 0; i < n_cat; i++) {
+        /* Classes are whole numbers: integer columns, so QGIS categorises them. */
+        OGRFieldType type = strcmp(cat[i].kind, "class") == 0 ? OFTInteger : OFTReal;
+        if ((rc = add_field(ctx, path, w.layer, cat[i].name, type)) != KZ_OK)
             return rc;
+    }
     w.defn = OGR_L_GetLayerDefn(w.layer);
     if ((rc = kz_store__latest_period(db, ctx, level, period)) != KZ_OK)
         return rc;
@@ -218,8 +221,9 @@ static int write_objects(GDALDatasetH ds, kz_db *db, kz_ctx *ctx, const char *pa
 static int write_catalogue(GDALDatasetH ds, kz_ctx *ctx, const char *path,
                            const kz_store_indicator *cat, size_t n)
 {
-    static const char *const fields[] = {"name", "label", "numerator", "denominator", "unit",
-                                         "polarity", "description", "source"};
+    static const char *const fields[] = {"name",     "label",       "numerator", "denominator",
+                                         "unit",     "polarity",    "description", "source",
+                                         "kind"};
     writer w = {ctx, path, NULL, NULL, 0, 0};
     size_t i, f;
     int rc;
@@ -234,7 +238,7 @@ static int write_catalogue(GDALDatasetH ds, kz_ctx *ctx, const char *path,
     w.defn = OGR_L_GetLayerDefn(w.layer);
     for (i = 0; i < n; i++) {
         OGRFeatureH feat = OGR_F_Create(w.defn);
-        const char *vals[8];
+        const char *vals[9];
         if (feat == NULL)
             return kz_ctx__error(ctx, KZ_E_NOMEM, "out of memory");
         vals[0] = cat[i].name;
@@ -245,9 +249,10 @@ static int write_catalogue(GDALDatasetH ds, kz_ctx *ctx, const char *path,
         vals[5] = cat[i].polarity;
         vals[6] = cat[i].description;
         vals[7] = cat[i].source;
-        for (f = 0; f < 8; f++)
+        vals[8] = cat[i].kind;
+        for (f = 0; f < 9; f++)
             set_text(feat, (int)f, vals[f]);
-        OGR_F_SetFieldDouble(feat, 8, cat[i].scale);
+        OGR_F_SetFieldDouble(feat, 9, cat[i].scale);
         if ((rc = write_feature(&w, feat)) != KZ_OK)
             return rc;
     }

@@ -399,11 +399,14 @@ static int is_null(const node *nd)
 static int is_ident(const char *t)
 {
     size_t i;
-    if (t[0] < 'a' || t[0] > 'z')
+    /* ASCII letters, digits and _: safe as SQL, GeoPackage and QGIS names.
+     * Upper case is allowed because official indicator codes use it (S1, KI_01). */
+    if (!((t[0] >= 'a' && t[0] <= 'z') || (t[0] >= 'A' && t[0] <= 'Z')))
         return 0;
     for (i = 1; t[i] != '\0'; i++) {
         char c = t[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'))
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '_'))
             return 0;
     }
     return i <= MAX_NAME;
@@ -909,7 +912,7 @@ static int set_field(pstate *s, const node *v, const char *kp, const field *f, v
             return err_at(s, v, kp, "must not be empty; remove the key to use the default");
         if (f->type == F_IDENT && !is_ident(v->text))
             return err_at(s, v, kp,
-                          "\"%.100s\" is not a valid name: use lower-case letters, digits "
+                          "\"%.100s\" is not a valid name: use letters, digits "
                           "and _, starting with a letter, at most %d characters (e.g. plr); "
                           "it becomes a table or column name",
                           v->text, MAX_NAME);

@@ -142,7 +142,7 @@ int kz_run(kz_ctx *ctx, const kz_project *p, const char *out_dir)
     if ((rc = kz_db_create(&db, ctx, tmp_db, p->crs)) != KZ_OK)
         goto done;
     kz_ctx__log(ctx, KZ_LOG_INFO, "building %s", db_path);
-    if ((rc = kz_import_project(db, ctx, p)) != KZ_OK || (rc = kz_compute(db, ctx)) != KZ_OK ||
+    if ((rc = kz_import_project(db, ctx, p)) != KZ_OK || (rc = kz_compute(db, ctx, p)) != KZ_OK ||
         (rc = kz_store__record_run(db, ctx, p->path, started)) != KZ_OK)
         goto done;
     if (p->outputs.gpkg != NULL) {

@@ -9,7 +9,9 @@
  *   value(level, key, period, variable, value, flag, source) PK(level,key,period,variable)
  *   object_layer(name PK, title, source, category_field, capacity_field)
  *   object(layer, id, name, category, capacity, capacity_flag, geom POINT) PK(layer, id)
- *   indicator(name PK, label, numerator, denominator, scale, unit, polarity, description, source, ord)
+ *   indicator(name PK, label, numerator, denominator, scale, unit, polarity, description, source,
+ *             ord, kind)   kind: ratio (from the project), zscore, sum, index, class, change,
+ *                          slope (derived by compute)
  *   indicator_value(level, key, period, indicator, value, numerator, denominator, flag)
  *   finding(id PK, kind, source, line, level, key, message)   completeness report
  *   run(id PK, started, finished, project, version, inputs)
@@ -42,9 +44,9 @@ static const char *const schema_sql =
     "CREATE TABLE object(id INTEGER PRIMARY KEY, layer TEXT NOT NULL, object_id TEXT NOT NULL,"
     " name TEXT, category TEXT, capacity REAL, capacity_flag INTEGER NOT NULL DEFAULT 0,"
     " UNIQUE(layer, object_id));"
-    "CREATE TABLE indicator(name TEXT PRIMARY KEY, label TEXT, numerator TEXT NOT NULL,"
+    "CREATE TABLE indicator(name TEXT PRIMARY KEY, label TEXT, numerator TEXT,"
     " denominator TEXT, scale REAL NOT NULL, unit TEXT, polarity TEXT, description TEXT,"
-    " source TEXT, ord INTEGER NOT NULL);"
+    " source TEXT, ord INTEGER NOT NULL, kind TEXT NOT NULL DEFAULT 'ratio');"
     "CREATE TABLE indicator_value(level TEXT NOT NULL, key TEXT NOT NULL, period TEXT NOT NULL,"
     " indicator TEXT NOT NULL, value REAL, numerator REAL, denominator REAL,"
     " flag INTEGER NOT NULL DEFAULT 0, PRIMARY KEY(level, key, period, indicator)) WITHOUT ROWID;"

@@ -137,6 +137,7 @@ void kz_store__free_strings(char **strings, size_t n);
 /* The catalogue, in its order. */
 typedef struct kz_store_indicator {
     char *name, *label, *numerator, *denominator, *unit, *polarity, *description, *source;
+    char *kind; /* ratio, zscore, sum, index, class, change, slope */
     double scale;
 } kz_store_indicator;
 int kz_store__catalogue(kz_db *db, kz_ctx *ctx, kz_store_indicator **out, size_t *n);
@@ -190,3 +191,34 @@ int kz_store__record_run(kz_db *db, kz_ctx *ctx, const char *project, const char
 
 /* The current UTC time as "YYYY-MM-DDTHH:MM:SSZ". */
 void kz_store__now(char out[21]);
+
+/* ---- derived values: indices and trends (store_derived.c) ---- */
+
+/* Remove every derived catalogue entry (kind other than ratio) and its values. */
+int kz_store__clear_derived(kz_db *db, kz_ctx *ctx);
+
+/* Add a derived catalogue entry after the existing ones. */
+int kz_store__put_derived(kz_db *db, kz_ctx *ctx, const char *name, const char *label,
+                          const char *unit, const char *polarity, const char *kind,
+                          const char *description);
+
+/* Latest period with a value of `indicator` on `level`; "" if none. */
+int kz_store__latest_period_of(kz_db *db, kz_ctx *ctx, const char *level, const char *indicator,
+                               char out[11]);
+
+/* Values of `indicator` at `period` for the areas keys[0..n) (NaN when
+ * missing or suppressed). */
+int kz_store__indicator_values(kz_db *db, kz_ctx *ctx, const char *level, const char *period,
+                               const char *indicator, char *const *keys, size_t n,
+                               double *values);
+
+/* Store values of a derived indicator (NaN = missing, flag 1). */
+int kz_store__put_values(kz_db *db, kz_ctx *ctx, const char *level, const char *period,
+                         const char *indicator, char *const *keys, size_t n,
+                         const double *values);
+
+/* One area's series of an indicator between two periods, for trends. */
+typedef int (*kz_store_point_fn)(const char *key, const char *period, double value, int flag,
+                                 void *payload);
+int kz_store__each_point(kz_db *db, kz_ctx *ctx, const char *level, const char *indicator,
+                         const char *from, const char *to, kz_store_point_fn fn, void *payload);

@@ -79,11 +79,13 @@ int kz_compute_indicators(kz_db *db, kz_ctx *ctx)
 {
     sqlite3_stmt *cat = NULL, *ratio = NULL, *count = NULL;
     int rc;
-    if ((rc = kz_store__exec(db, ctx, "DELETE FROM indicator_value")) != KZ_OK)
+    if ((rc = kz_store__exec(db, ctx,
+                             "DELETE FROM indicator_value WHERE indicator IN"
+                             " (SELECT name FROM indicator WHERE kind = 'ratio')")) != KZ_OK)
         return rc;
     if ((rc = kz_store__prepare(db, ctx, &cat,
                                 "SELECT name, numerator, denominator, scale FROM indicator"
-                                " ORDER BY ord")) != KZ_OK ||
+                                " WHERE kind = 'ratio' ORDER BY ord")) != KZ_OK ||
         (rc = kz_store__prepare(db, ctx, &ratio, ratio_sql)) != KZ_OK ||
         (rc = kz_store__prepare(db, ctx, &count, count_sql)) != KZ_OK)
         goto done;
@@ -117,13 +119,14 @@ done:
     return rc;
 }
 
-int kz_compute(kz_db *db, kz_ctx *ctx)
+int kz_compute(kz_db *db, kz_ctx *ctx, const kz_project *project)
 {
     int rc;
     if ((rc = kz_store__begin(db, ctx)) != KZ_OK)
         return rc;
     if ((rc = kz_compute_aggregates(db, ctx)) != KZ_OK ||
-        (rc = kz_compute_indicators(db, ctx)) != KZ_OK) {
+        (rc = kz_compute_indicators(db, ctx)) != KZ_OK ||
+        (project != NULL && (rc = kz_compute_derived(db, ctx, project)) != KZ_OK)) {
         kz_store__rollback(db);
         return rc;
     }

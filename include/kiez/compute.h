@@ -8,6 +8,7 @@
 #include "kiez/common.h"
 #include "kiez/ctx.h"
 #include "kiez/db.h"
+#include "kiez/project.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -33,8 +34,18 @@ KZ_API int kz_compute_aggregates(kz_db *db, kz_ctx *ctx);
  */
 KZ_API int kz_compute_indicators(kz_db *db, kz_ctx *ctx);
 
-/* Both, in one transaction. */
-KZ_API int kz_compute(kz_db *db, kz_ctx *ctx);
+/**
+ * Compute the project's derived indicators after the ratio indicators:
+ * composite indices (z_<input>, <name>_sum, <name>_index, <name>_class on
+ * the index's level and period) and trends (<indicator>_chg and
+ * <indicator>_slope on every level, stored at the trend's `to` period).
+ * Earlier derived values are replaced.
+ */
+KZ_API int kz_compute_derived(kz_db *db, kz_ctx *ctx, const kz_project *project);
+
+/* Aggregates, indicators and (with a project) derived indicators, in one
+ * transaction. */
+KZ_API int kz_compute(kz_db *db, kz_ctx *ctx, const kz_project *project);
 
 #ifdef __cplusplus
 }

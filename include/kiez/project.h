@@ -114,6 +114,37 @@ typedef struct kz_object_def {
     char *crs;           /* CSV: CRS of the coordinates, e.g. "EPSG:4326" */
 } kz_object_def;
 
+/*
+ * A composite index (Berlin MSS style) over the areas of one level: the
+ * z-scores of the input indicators (sign from their polarity: "negative"
+ * and "neutral" inputs add, "positive" ones subtract, so the index grows
+ * with disadvantage), summed, re-standardised, cut into classes.
+ * Outputs: z_<input>, <name>_sum, <name>_index, <name>_class.
+ */
+typedef struct kz_index_def {
+    char *name;          /* identifier, prefix of the output columns */
+    char *label;         /* human label */
+    char *level;         /* the level whose areas are standardised */
+    char *period;        /* ISO date; NULL = the latest period with values */
+    char **inputs;       /* indicator names */
+    size_t n_inputs;
+    char **cuts;         /* class cut points, increasing (numbers as text) */
+    size_t n_cuts;
+    char *population;    /* indicator giving the population, for min_population */
+    double min_population; /* areas below it are left out and get no class */
+    char **outliers;     /* area keys left out of the statistics */
+    size_t n_outliers;
+    int sample_sd;       /* 1: sample sd (n − 1) instead of population sd */
+} kz_index_def;
+
+/* Trend columns of indicators between two periods: <indicator>_chg (last −
+ * first, percentage points for shares) and <indicator>_slope (OLS per year). */
+typedef struct kz_trend_def {
+    char **indicators;   /* indicator names */
+    size_t n_indicators;
+    char *from, *to;     /* ISO dates, inclusive */
+} kz_trend_def;
+
 typedef struct kz_output_def {
     char *dir;           /* output folder (resolved against the working dir) */
     char *gpkg;          /* GeoPackage file name inside dir; NULL = none */
@@ -133,6 +164,10 @@ typedef struct kz_project {
     size_t n_indicators;
     kz_object_def *objects;
     size_t n_objects;
+    kz_index_def *indices;
+    size_t n_indices;
+    kz_trend_def *trends;
+    size_t n_trends;
     kz_output_def outputs;
 } kz_project;
 

@@ -97,6 +97,15 @@ def main():
         check(row is not None and abs(row[0] - 100.0 * row[1] / row[2]) < 1e-9,
               f"city u6_share is 100 * numerator / denominator: {row}")
         check(db.execute("SELECT COUNT(*) FROM kitas").fetchone()[0] == 2880, "2880 Kitas")
+        # Trend columns 2021-2024: change = last - first share, from the series.
+        key, chg, slope = db.execute("SELECT key, u6_share_chg, u6_share_slope FROM plr "
+                                     "ORDER BY key LIMIT 1").fetchone()
+        first = db.execute("SELECT value FROM plr_series WHERE key=? AND indicator='u6_share' "
+                           "AND period='2021-12-31'", (key,)).fetchone()[0]
+        last = db.execute("SELECT value FROM plr_series WHERE key=? AND indicator='u6_share' "
+                          "AND period='2024-12-31'", (key,)).fetchone()[0]
+        check(abs(chg - (last - first)) < 1e-9, f"u6_share_chg {chg} = {last} - {first}")
+        check(slope is not None, "u6_share_slope present")
         check(db.execute("SELECT COUNT(*) FROM indicator_catalogue").fetchone()[0] >= 5,
               "indicator catalogue")
         db.close()

@@ -296,8 +296,8 @@ static const bad_case bad_cases[] = {
     /* names */
     {HDR "  - name: plr\n    source: geo/bzr.geojson\n    key: BZR_ID\n",
      "inline.yml:7:11: levels[1].name: \"plr\" is already the name of levels[0] (line 4)"},
-    {"name: a\ncrs: x\nlevels:\n  - {name: PLR, source: geo/plr.geojson, key: K}\n",
-     "inline.yml:4:12: levels[0].name: \"PLR\" is not a valid name"},
+    {"name: a\ncrs: x\nlevels:\n  - {name: P-LR, source: geo/plr.geojson, key: K}\n",
+     "inline.yml:4:12: levels[0].name: \"P-LR\" is not a valid name"},
     {"name: a\ncrs: x\nlevels:\n  - {name: 1plr, source: geo/plr.geojson, key: K}\n",
      "levels[0].name: \"1plr\" is not a valid name"},
     {"name: a\ncrs: x\nlevels:\n  - {name: a23456789012345678901234567890123456789012, "
