@@ -275,6 +275,43 @@ static int finding_row(const kz_store_finding *f, void *payload)
     return write_feature(w, feat);
 }
 
+static int statistic_row(const kz_store_statistic *s, void *payload)
+{
+    writer *w = payload;
+    OGRFeatureH feat = OGR_F_Create(w->defn);
+    if (feat == NULL)
+        return kz_ctx__error(w->ctx, KZ_E_NOMEM, "out of memory");
+    set_text(feat, 0, s->analysis);
+    set_text(feat, 1, s->level);
+    set_text(feat, 2, s->period);
+    set_text(feat, 3, s->subject);
+    set_text(feat, 4, s->measure);
+    set_real(feat, 5, s->value);
+    set_text(feat, 6, s->note);
+    return write_feature(w, feat);
+}
+
+/* Results that are not per area (Moran's I, correlations, effects), long. */
+static int write_statistics(GDALDatasetH ds, kz_db *db, kz_ctx *ctx, const char *path)
+{
+    static const char *const text_fields[] = {"analysis", "level", "period", "subject",
+                                              "measure"};
+    writer w = {ctx, path, NULL, NULL, 0, 0};
+    size_t f;
+    int rc;
+    w.layer = GDALDatasetCreateLayer(ds, "statistics", NULL, wkbNone, NULL);
+    if (w.layer == NULL)
+        return gdal_fail(ctx, path, "cannot create a table");
+    for (f = 0; f < sizeof(text_fields) / sizeof(text_fields[0]); f++)
+        if ((rc = add_field(ctx, path, w.layer, text_fields[f], OFTString)) != KZ_OK)
+            return rc;
+    if ((rc = add_field(ctx, path, w.layer, "value", OFTReal)) != KZ_OK ||
+        (rc = add_field(ctx, path, w.layer, "note", OFTString)) != KZ_OK)
+        return rc;
+    w.defn = OGR_L_GetLayerDefn(w.layer);
+    return kz_store__each_statistic(db, ctx, statistic_row, &w);
+}
+
 static int write_findings(GDALDatasetH ds, kz_db *db, kz_ctx *ctx, const char *path)
 {
     writer w = {ctx, path, NULL, NULL, 0, 0};
@@ -353,7 +390,8 @@ int kz_export_gpkg(kz_db *db, kz_ctx *ctx, const char *path)
         if ((rc = write_objects(ds, db, ctx, path, objects[i])) != KZ_OK)
             goto done;
     if ((rc = write_catalogue(ds, ctx, path, cat, n_cat)) != KZ_OK ||
-        (rc = write_findings(ds, db, ctx, path)) != KZ_OK)
+        (rc = write_findings(ds, db, ctx, path)) != KZ_OK ||
+        (rc = write_statistics(ds, db, ctx, path)) != KZ_OK)
         goto done;
     if (GDALDatasetCommitTransaction(ds) != OGRERR_NONE) {
         rc = gdal_fail(ctx, path, "cannot commit");

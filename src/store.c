@@ -15,6 +15,9 @@
  *   indicator_value(level, key, period, indicator, value, numerator, denominator, flag)
  *   finding(id PK, kind, source, line, level, key, message)   completeness report
  *   run(id PK, started, finished, project, version, inputs)
+ *   statistic(id PK, analysis, level, period, subject, measure, value, note)
+ *                                           results that are not per area: Moran's I,
+ *                                           correlations, effect estimates, ... (long)
  */
 #include "ctx_internal.h"
 #include "store.h"
@@ -53,7 +56,9 @@ static const char *const schema_sql =
     "CREATE TABLE finding(id INTEGER PRIMARY KEY, kind TEXT NOT NULL, source TEXT, line INTEGER,"
     " level TEXT, key TEXT, message TEXT NOT NULL);"
     "CREATE TABLE run(id INTEGER PRIMARY KEY, started TEXT, finished TEXT, project TEXT,"
-    " version TEXT, inputs TEXT);";
+    " version TEXT, inputs TEXT);"
+    "CREATE TABLE statistic(id INTEGER PRIMARY KEY, analysis TEXT NOT NULL, level TEXT,"
+    " period TEXT, subject TEXT NOT NULL, measure TEXT NOT NULL, value REAL, note TEXT);";
 
 int kz_store__srid(const char *crs)
 {

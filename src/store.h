@@ -222,3 +222,23 @@ typedef int (*kz_store_point_fn)(const char *key, const char *period, double val
                                  void *payload);
 int kz_store__each_point(kz_db *db, kz_ctx *ctx, const char *level, const char *indicator,
                          const char *from, const char *to, kz_store_point_fn fn, void *payload);
+
+/* ---- statistics that are not per area (store_derived.c) ---- */
+
+/* Remove the statistics of one analysis kind (e.g. "moran") or, with
+ * NULL, all. */
+int kz_store__clear_statistics(kz_db *db, kz_ctx *ctx, const char *analysis);
+
+/* Add one statistic: e.g. ("moran", "plr", "2020-12-31", "S1", "I", 0.52,
+ * NULL) or ("correlation:pearson", "plr", period, "S1|S3", "r", 0.8, NULL).
+ * NaN values are stored as NULL. Exported as the table `statistics`. */
+int kz_store__put_statistic(kz_db *db, kz_ctx *ctx, const char *analysis, const char *level,
+                            const char *period, const char *subject, const char *measure,
+                            double value, const char *note);
+
+typedef struct kz_store_statistic {
+    const char *analysis, *level, *period, *subject, *measure, *note;
+    double value; /* NaN = null */
+} kz_store_statistic;
+typedef int (*kz_store_statistic_fn)(const kz_store_statistic *s, void *payload);
+int kz_store__each_statistic(kz_db *db, kz_ctx *ctx, kz_store_statistic_fn fn, void *payload);

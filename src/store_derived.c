@@ -145,3 +145,67 @@ int kz_store__each_point(kz_db *db, kz_ctx *ctx, const char *level, const char *
     sqlite3_finalize(st);
     return rc == SQLITE_DONE ? KZ_OK : kz_store__fail(db, ctx, KZ_E_IO, "reading a series");
 }
+
+int kz_store__clear_statistics(kz_db *db, kz_ctx *ctx, const char *analysis)
+{
+    sqlite3_stmt *st = NULL;
+    int rc;
+    if ((rc = kz_store__prepare(db, ctx, &st,
+                                "DELETE FROM statistic WHERE ?1 IS NULL OR analysis = ?1")) != KZ_OK)
+        return rc;
+    kz_store__bind_text(st, 1, analysis);
+    rc = kz_store__step_done(db, ctx, st, "clearing statistics");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int kz_store__put_statistic(kz_db *db, kz_ctx *ctx, const char *analysis, const char *level,
+                            const char *period, const char *subject, const char *measure,
+                            double value, const char *note)
+{
+    sqlite3_stmt *st = NULL;
+    int rc;
+    if ((rc = kz_store__prepare(db, ctx, &st,
+                                "INSERT INTO statistic(analysis, level, period, subject, measure,"
+                                " value, note) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")) != KZ_OK)
+        return rc;
+    kz_store__bind_text(st, 1, analysis);
+    kz_store__bind_text(st, 2, level);
+    kz_store__bind_text(st, 3, period);
+    kz_store__bind_text(st, 4, subject);
+    kz_store__bind_text(st, 5, measure);
+    if (isfinite(value))
+        sqlite3_bind_double(st, 6, value);
+    else
+        sqlite3_bind_null(st, 6);
+    kz_store__bind_text(st, 7, note);
+    rc = kz_store__step_done(db, ctx, st, "storing a statistic");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int kz_store__each_statistic(kz_db *db, kz_ctx *ctx, kz_store_statistic_fn fn, void *payload)
+{
+    sqlite3_stmt *st = NULL;
+    int rc;
+    if ((rc = kz_store__prepare(db, ctx, &st,
+                                "SELECT analysis, level, period, subject, measure, value, note"
+                                " FROM statistic ORDER BY id")) != KZ_OK)
+        return rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        kz_store_statistic s;
+        s.analysis = (const char *)sqlite3_column_text(st, 0);
+        s.level = (const char *)sqlite3_column_text(st, 1);
+        s.period = (const char *)sqlite3_column_text(st, 2);
+        s.subject = (const char *)sqlite3_column_text(st, 3);
+        s.measure = (const char *)sqlite3_column_text(st, 4);
+        s.value = sqlite3_column_type(st, 5) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 5);
+        s.note = (const char *)sqlite3_column_text(st, 6);
+        if ((rc = fn(&s, payload)) != KZ_OK) {
+            sqlite3_finalize(st);
+            return rc;
+        }
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? KZ_OK : kz_store__fail(db, ctx, KZ_E_IO, "reading statistics");
+}

@@ -2,7 +2,8 @@
  * Exports of a monitoring database (DESIGN.md, "Output contract"):
  * a GeoPackage with one layer per level (key, name, parent_key, one column
  * per indicator for the level's latest period), a long table
- * <level>_series, the object layers, indicator_catalogue and findings;
+ * <level>_series, the object layers, indicator_catalogue, findings
+ * (completeness report) and statistics (results that are not per area);
  * and one RFC 7946 GeoJSON per level.
  *
  * Files are written under a temporary name and renamed when complete, so
