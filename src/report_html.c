@@ -715,7 +715,8 @@ static void put_choropleth(FILE *f, const atlas *at, size_t j)
             at->map_view.w, at->map_view.h, j, j);
     escf(f, "Karte: %s nach %s, Stand %s. Die Werte stehen in der Tabelle der Gebiete.",
          ind_label(c), level_title(at->lv), date);
-    fputs("</title>\n<g stroke=\"#ffffff\" stroke-width=\"0.7\" stroke-linejoin=\"round\">\n", f);
+    /* Grey outlines: the neutral class of diverging maps is near white. */
+    fputs("</title>\n<g stroke=\"#8a949e\" stroke-width=\"0.5\" stroke-linejoin=\"round\">\n", f);
     for (i = 0; i < at->areas.n; i++) {
         const area *a = &at->areas.a[i];
         if (a->g.n_pts == 0)

@@ -120,7 +120,7 @@ static int pick_decimals(const double *values, size_t n, double lo, double hi, i
 {
     double w = k > 0 ? (hi - lo) / k : 0;
     size_t i;
-    int integers = 1;
+    int integers = n > 0;
     for (i = 0; i < n && integers; i++)
         if (isfinite(values[i]) && values[i] != floor(values[i]))
             integers = 0;
@@ -148,7 +148,8 @@ int kz_style_classify(kz_style_map *out, kz_ctx *ctx, const kz_style_indicator *
                       const double *values, size_t n)
 {
     kz_classify_options opts;
-    double breaks[KZ_STYLE_CLASSES + 1], inner[KZ_STYLE_CLASSES - 1];
+    double breaks[KZ_STYLE_CLASSES + 1], inner[KZ_STYLE_CLASSES - 1],
+        outer[KZ_STYLE_CLASSES + 1];
     size_t counts[KZ_STYLE_CLASSES], i, finite = 0;
     const unsigned char(*pal)[3];
     int *cls = NULL, k = 0, rc, polarity = polarity_of(ind);
@@ -182,13 +183,24 @@ int kz_style_classify(kz_style_map *out, kz_ctx *ctx, const kz_style_indicator *
         s = sqrt(ss / (double)finite);
         if (!(s > 0) || !isfinite(s))
             s = 1;
+        double lo = INFINITY, hi = -INFINITY;
+        for (i = 0; i < n; i++)
+            if (isfinite(values[i])) {
+                lo = fmin(lo, values[i]);
+                hi = fmax(hi, values[i]);
+            }
         inner[0] = -1.5 * s;
         inner[1] = -0.5 * s;
         inner[2] = 0.5 * s;
         inner[3] = 1.5 * s;
+        /* Outer classes reach at least ±2.5 s, so they are never degenerate
+         * (an empty "1,5 – 2,5" class still reads right). */
+        outer[0] = fmin(lo, -2.5 * s);
+        memcpy(outer + 1, inner, sizeof(inner));
+        outer[KZ_STYLE_CLASSES] = fmax(hi, 2.5 * s);
         opts.method = KZ_CLASSIFY_MANUAL;
-        opts.breaks = inner;
-        opts.n_breaks = KZ_STYLE_CLASSES - 1;
+        opts.breaks = outer;
+        opts.n_breaks = KZ_STYLE_CLASSES + 1;
     } else {
         opts.method = KZ_CLASSIFY_QUANTILE;
     }
@@ -201,7 +213,10 @@ int kz_style_classify(kz_style_map *out, kz_ctx *ctx, const kz_style_indicator *
     kz_classify_assign(cls, counts, breaks, k, values, n);
     free(cls);
     out->n_classes = k;
-    out->decimals = pick_decimals(values, n, breaks[0], breaks[k], k);
+    /* Diverging: digits that tell the inner breaks (±0.5 s, ±1.5 s) apart. */
+    out->decimals = out->scheme == KZ_STYLE_DIVERGING
+                        ? pick_decimals(NULL, 0, inner[1], inner[2], 1)
+                        : pick_decimals(values, n, breaks[0], breaks[k], k);
     for (i = 0; i < (size_t)k; i++) {
         kz_style_class *c = &out->classes[i];
         /* Spread fewer classes over the whole palette; one class takes the middle. */

@@ -14,8 +14,9 @@
  *  - Classes. SEQUENTIAL: 5 quantile classes (kz_classify_breaks, fewer on
  *    ties). DIVERGING: 5 classes with inner breaks at ±0.5·s and ±1.5·s, s
  *    the root mean square of the values (their spread around zero; s = 1 for
- *    z-scores gives the usual ±0.5/±1.5 sd breaks), so the middle class
- *    holds zero and gets the neutral colour.
+ *    z-scores gives the usual ±0.5/±1.5 sd breaks) and outer breaks at the
+ *    data range but at least ±2.5·s, so the middle class holds zero and
+ *    gets the neutral colour.
  *  - Palettes (ColorBrewer, colour-blind safe), listed from low to high
  *    values. Red always means "bad":
  *      sequential, polarity neutral:   YlGnBu

@@ -168,50 +168,60 @@ def check_outputs(out):
     app = QgsApplication([], False)
     app.initQgis()
     try:
-        for level in levels:
-            layer = QgsVectorLayer(f"{gpkg}|layername={level}", level, "ogr")
-            check_layer(layer, f"{level} (GeoPackage)", indicators, aliases)
-            n, ids, names, descs, err = layer.listStylesInDatabase()
-            check(n >= len(indicators) and set(indicators) <= set(names),
-                  f"{level}: style manager offers every indicator: {names}")
-        for level in levels:
-            path = os.path.join(out, level + ".geojson")
-            if check(os.path.exists(path), f"{level}.geojson written"):
-                check(os.path.exists(os.path.join(out, level + ".qml")),
-                      f"{level}.qml sidecar written")
-                layer = QgsVectorLayer(path, level, "ogr")
-                check_layer(layer, f"{level}.geojson", indicators, aliases)
-
-        layer = QgsVectorLayer(f"{gpkg}|layername=plr", "plr", "ogr")
-        os.makedirs(ARTIFACTS, exist_ok=True)
-        if check(layer.isValid(), "plr loads for rendering"):
-            attr = layer.renderer().classAttribute()
-            title = layer.attributeAlias(layer.fields().indexOf(attr)) or attr
-            png = os.path.join(ARTIFACTS, "qgis_plr.png")
-            image, scale = render(layer, layer.extent(), png, legend_title=title)
-            colours = non_blank(image)
-            print(f"rendered {png} at 1:{scale:.0f}, {colours} colours")
-            check(colours >= 5, f"rendering of plr is not blank ({colours} colours)")
-            # Zoomed in on one district (Friedrichshain-Kreuzberg): names show.
-            layer.setSubsetString("key LIKE '02%'")
-            extent = layer.extent()
-            layer.setSubsetString("")
-            extent.scale(1.05)
-            png = os.path.join(ARTIFACTS, "qgis_plr_zoom.png")
-            image, scale = render(layer, extent, png, legend_title=title)
-            colours = non_blank(image)
-            print(f"rendered {png} at 1:{scale:.0f}, {colours} colours")
-            check(colours >= 5, f"zoomed rendering is not blank ({colours} colours)")
-            check(scale < layer.labeling().settings().minimumScale,
-                  f"zoomed scale 1:{scale:.0f} shows the labels")
+        # Every layer lives in the callee's frame, gone before exitQgis():
+        # a layer outliving the application crashes at interpreter exit.
+        qgis_checks(out, gpkg, levels, indicators, aliases)
     finally:
         app.exitQgis()
     return 1 if failures else 0
 
 
+def qgis_checks(out, gpkg, levels, indicators, aliases):
+    from qgis.core import QgsVectorLayer
+
+    for level in levels:
+        layer = QgsVectorLayer(f"{gpkg}|layername={level}", level, "ogr")
+        check_layer(layer, f"{level} (GeoPackage)", indicators, aliases)
+        n, ids, names, descs, err = layer.listStylesInDatabase()
+        check(n >= len(indicators) and set(indicators) <= set(names),
+              f"{level}: style manager offers every indicator: {names}")
+    for level in levels:
+        path = os.path.join(out, level + ".geojson")
+        if check(os.path.exists(path), f"{level}.geojson written"):
+            check(os.path.exists(os.path.join(out, level + ".qml")),
+                  f"{level}.qml sidecar written")
+            layer = QgsVectorLayer(path, level, "ogr")
+            check_layer(layer, f"{level}.geojson", indicators, aliases)
+
+    layer = QgsVectorLayer(f"{gpkg}|layername=plr", "plr", "ogr")
+    os.makedirs(ARTIFACTS, exist_ok=True)
+    if check(layer.isValid(), "plr loads for rendering"):
+        attr = layer.renderer().classAttribute()
+        title = layer.attributeAlias(layer.fields().indexOf(attr)) or attr
+        png = os.path.join(ARTIFACTS, "qgis_plr.png")
+        image, scale = render(layer, layer.extent(), png, legend_title=title)
+        colours = non_blank(image)
+        print(f"rendered {png} at 1:{scale:.0f}, {colours} colours")
+        check(colours >= 5, f"rendering of plr is not blank ({colours} colours)")
+        # Zoomed in on one district (Friedrichshain-Kreuzberg): names show.
+        layer.setSubsetString("key LIKE '02%'")
+        extent = layer.extent()
+        layer.setSubsetString("")
+        extent.scale(1.05)
+        png = os.path.join(ARTIFACTS, "qgis_plr_zoom.png")
+        image, scale = render(layer, extent, png, legend_title=title)
+        colours = non_blank(image)
+        print(f"rendered {png} at 1:{scale:.0f}, {colours} colours")
+        check(colours >= 5, f"zoomed rendering is not blank ({colours} colours)")
+        check(scale < layer.labeling().settings().minimumScale,
+              f"zoomed scale 1:{scale:.0f} shows the labels")
+
+
 def main():
     if len(sys.argv) > 2:
-        return check_outputs(sys.argv[2])
+        rc = check_outputs(sys.argv[2])
+        print("FAILED:" if failures else "ok", *failures, sep="\n  ")
+        return rc
     if not os.path.isdir(os.path.join(GEODATA, "berlin")):
         print("skipped: no Berlin data in", GEODATA)
         return 77
