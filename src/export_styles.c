@@ -61,14 +61,14 @@ static int collect(const kz_store_area *a, void *payload)
         lv->values[j * lv->cap + lv->n_areas] = a->values[j];
     if (a->wkb != NULL) {
         OGRGeometryH g = NULL;
-        if (OGR_G_CreateFromWkb((const void *)a->wkb, NULL, &g, (int)a->wkb_size) ==
-            OGRERR_NONE) {
+        if (OGR_G_CreateFromWkb((const void *)a->wkb, NULL, &g, (int)a->wkb_size) == OGRERR_NONE) {
             double area = OGR_G_Area(g);
             if (lv->geographic) {
                 /* Degrees² to m², near enough for a label scale. */
                 OGREnvelope env;
                 OGR_G_GetEnvelope(g, &env);
-                area *= 111320.0 * 111320.0 * cos((env.MinY + env.MaxY) / 2 * 3.14159265358979323846 / 180);
+                area *= 111320.0 * 111320.0 *
+                        cos((env.MinY + env.MaxY) / 2 * 3.14159265358979323846 / 180);
             }
             lv->area_sum += area;
             OGR_G_DestroyGeometry(g);
@@ -82,7 +82,7 @@ static int collect(const kz_store_area *a, void *payload)
  * scale denominator width / 0.025 m, rounded to a customary scale. */
 static double label_scale(const level_values *lv)
 {
-    static const double nice[] = {5000,   10000,  25000,  50000,   100000,
+    static const double nice[] = {5000,   10000,  25000,   50000,   100000,
                                   250000, 500000, 1000000, 2500000, 5000000};
     double raw, best = 50000, best_d = INFINITY;
     size_t i;
@@ -114,13 +114,14 @@ static int add_field(kz_ctx *ctx, const char *path, OGRLayerH layer, const char 
         OGR_Fld_SetSubType(f, OFSTBoolean);
     err = OGR_L_CreateField(layer, f, TRUE);
     OGR_Fld_Destroy(f);
-    return err == OGRERR_NONE ? KZ_OK : gdal_fail(ctx, path, "cannot create a field of layer_styles");
+    return err == OGRERR_NONE ? KZ_OK
+                              : gdal_fail(ctx, path, "cannot create a field of layer_styles");
 }
 
 static const char *const style_fields[] = {
-    "f_table_catalog", "f_table_schema", "f_table_name", "f_geometry_column", "styleName",
-    "styleQML",        "styleSLD",       "useAsDefault", "description",       "owner",
-    "ui",              "update_time"};
+    "f_table_catalog", "f_table_schema", "f_table_name", "f_geometry_column",
+    "styleName",       "styleQML",       "styleSLD",     "useAsDefault",
+    "description",     "owner",          "ui",           "update_time"};
 
 /* The layer_styles table, created when missing. */
 static int styles_table(OGRLayerH *out, GDALDatasetH ds, kz_ctx *ctx, const char *path)
@@ -148,7 +149,7 @@ static int styles_table(OGRLayerH *out, GDALDatasetH ds, kz_ctx *ctx, const char
         return gdal_fail(ctx, path, "cannot create the table layer_styles");
     for (i = 0; i < sizeof(style_fields) / sizeof(style_fields[0]); i++) {
         const char *n = style_fields[i];
-        OGRFieldType type = strcmp(n, "useAsDefault") == 0   ? OFTInteger
+        OGRFieldType type = strcmp(n, "useAsDefault") == 0  ? OFTInteger
                             : strcmp(n, "update_time") == 0 ? OFTDateTime
                                                             : OFTString;
         if ((rc = add_field(ctx, path, t, n, type, strcmp(n, "useAsDefault") == 0)) != KZ_OK)
@@ -170,8 +171,10 @@ static int drop_old_rows(OGRLayerH t, kz_ctx *ctx, const char *path, const char 
     int rc = KZ_OK;
     OGR_L_ResetReading(t);
     while ((f = OGR_L_GetNextFeature(t)) != NULL) {
-        const char *name = OGR_F_IsFieldSetAndNotNull(f, fi_name) ? OGR_F_GetFieldAsString(f, fi_name) : "";
-        const char *desc = OGR_F_IsFieldSetAndNotNull(f, fi_desc) ? OGR_F_GetFieldAsString(f, fi_desc) : "";
+        const char *name =
+            OGR_F_IsFieldSetAndNotNull(f, fi_name) ? OGR_F_GetFieldAsString(f, fi_name) : "";
+        const char *desc =
+            OGR_F_IsFieldSetAndNotNull(f, fi_desc) ? OGR_F_GetFieldAsString(f, fi_desc) : "";
         if (strcmp(name, table) == 0 && strncmp(desc, STYLE_MARK, strlen(STYLE_MARK)) == 0) {
             if (n == cap) {
                 GIntBig *more = realloc(fids, (cap = cap ? cap * 2 : 16) * sizeof(*fids));
@@ -296,7 +299,8 @@ static int style_level(job *jb, const char *level)
     layer.n_indicators = jb->n_ind;
     layer.label_field = "name";
     layer.label_max_scale = label_scale(&lv);
-    if (geom_col != NULL && (rc = drop_old_rows(jb->styles, jb->ctx, jb->gpkg_path, level)) != KZ_OK)
+    if (geom_col != NULL &&
+        (rc = drop_old_rows(jb->styles, jb->ctx, jb->gpkg_path, level)) != KZ_OK)
         goto done;
     for (j = 0; j < jb->n_ind; j++) {
         kz_style_map map;

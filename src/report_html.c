@@ -62,10 +62,9 @@ static int rd_u32(wkb_reader *r, uint32_t *out)
     const unsigned char *b = r->p + r->o;
     if (r->n - r->o < 4)
         return -1;
-    *out = r->little ? (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 |
-                           (uint32_t)b[3] << 24
-                     : (uint32_t)b[3] | (uint32_t)b[2] << 8 | (uint32_t)b[1] << 16 |
-                           (uint32_t)b[0] << 24;
+    *out = r->little
+               ? (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24
+               : (uint32_t)b[3] | (uint32_t)b[2] << 8 | (uint32_t)b[1] << 16 | (uint32_t)b[0] << 24;
     r->o += 4;
     return 0;
 }
@@ -343,8 +342,10 @@ static int collect_area(const kz_store_area *sa, void *payload)
         if (rc == -2)
             return kz_ctx__error(s->ctx, KZ_E_NOMEM, "out of memory");
         if (rc != 0) {
-            kz_ctx__log(s->ctx, KZ_LOG_WARN, "atlas: area %s: geometry not a readable polygon; "
-                                            "left off the maps", a->key);
+            kz_ctx__log(s->ctx, KZ_LOG_WARN,
+                        "atlas: area %s: geometry not a readable polygon; "
+                        "left off the maps",
+                        a->key);
             geom_free(&a->g);
         }
     }
@@ -547,12 +548,23 @@ static void esc(FILE *f, const char *s)
 {
     for (; s != NULL && *s; s++) {
         switch (*s) {
-        case '&': fputs("&amp;", f); break;
-        case '<': fputs("&lt;", f); break;
-        case '>': fputs("&gt;", f); break;
-        case '"': fputs("&quot;", f); break;
-        case '\'': fputs("&#39;", f); break;
-        default: fputc(*s, f);
+        case '&':
+            fputs("&amp;", f);
+            break;
+        case '<':
+            fputs("&lt;", f);
+            break;
+        case '>':
+            fputs("&gt;", f);
+            break;
+        case '"':
+            fputs("&quot;", f);
+            break;
+        case '\'':
+            fputs("&#39;", f);
+            break;
+        default:
+            fputc(*s, f);
         }
     }
 }
@@ -710,8 +722,9 @@ static void put_choropleth(FILE *f, const atlas *at, size_t j)
         esc(f, c->unit);
         fputc(')', f);
     }
-    fprintf(f, "</h2>\n<svg class=\"map\" viewBox=\"0 0 %.0f %.0f\" role=\"img\""
-               " aria-labelledby=\"ind-%zu-t\">\n<title id=\"ind-%zu-t\">",
+    fprintf(f,
+            "</h2>\n<svg class=\"map\" viewBox=\"0 0 %.0f %.0f\" role=\"img\""
+            " aria-labelledby=\"ind-%zu-t\">\n<title id=\"ind-%zu-t\">",
             at->map_view.w, at->map_view.h, j, j);
     escf(f, "Karte: %s nach %s, Stand %s. Die Werte stehen in der Tabelle der Gebiete.",
          ind_label(c), level_title(at->lv), date);
@@ -752,8 +765,7 @@ static int write_index(atlas *at)
     FILE *f;
 
     fmt_date(date, sizeof(date), at->period);
-    snprintf(title, sizeof(title), "Monitoring-Atlas %s: %s", at->city_name,
-             level_title(at->lv));
+    snprintf(title, sizeof(title), "Monitoring-Atlas %s: %s", at->city_name, level_title(at->lv));
     if ((f = open_tmp(at, tmp, sizeof(tmp), "index.html")) == NULL)
         return at->ctx->errcode ? at->ctx->errcode : KZ_E_IO;
     put_head(f, title);
@@ -781,8 +793,10 @@ static int write_index(atlas *at)
     }
     fputs("</defs></svg>\n", f);
 
-    fputs("<p class=\"small\">Jede Karte zeigt einen Indikator f\xc3\xbcr alle Gebiete. Ein Klick auf "
-          "ein Gebiet \xc3\xb6" "ffnet sein Profil; die Werte stehen auch in der Tabelle unten. "
+    fputs("<p class=\"small\">Jede Karte zeigt einen Indikator f\xc3\xbcr alle Gebiete. Ein Klick "
+          "auf "
+          "ein Gebiet \xc3\xb6"
+          "ffnet sein Profil; die Werte stehen auch in der Tabelle unten. "
           "Anteile und Anzahlen: 5 Klassen gleicher Besetzung (Quantile); Indizes, z-Werte und "
           "Ver\xc3\xa4nderungen: Klassen um null. Rot steht bei Indikatoren mit Wertung immer "
           "f\xc3\xbcr ung\xc3\xbcnstig.</p>\n<section class=\"maps\">\n",
@@ -794,8 +808,7 @@ static int write_index(atlas *at)
     fputs("<section id=\"gebiete\">\n<h2>Gebiete</h2>\n<div class=\"wide\"><table>\n<caption "
           "class=\"small\">",
           f);
-    escf(f, "%s, Stand %s. Erste Zeile: %s insgesamt.", level_title(at->lv), date,
-         at->city_name);
+    escf(f, "%s, Stand %s. Erste Zeile: %s insgesamt.", level_title(at->lv), date, at->city_name);
     fputs("</caption>\n<thead><tr><th scope=\"col\">Gebiet</th><th scope=\"col\">Schl\xc3\xbcssel"
           "</th>",
           f);
@@ -865,9 +878,10 @@ static int write_outlines(atlas *at)
     FILE *f = open_tmp(at, tmp, sizeof(tmp), "umriss.svg");
     if (f == NULL)
         return at->ctx->errcode ? at->ctx->errcode : KZ_E_IO;
-    fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %.0f %.0f\">\n"
-               "<g fill=\"#eef1f4\" stroke=\"#7b8794\" stroke-width=\"3\""
-               " stroke-linejoin=\"round\">\n",
+    fprintf(f,
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %.0f %.0f\">\n"
+            "<g fill=\"#eef1f4\" stroke=\"#7b8794\" stroke-width=\"3\""
+            " stroke-linejoin=\"round\">\n",
             at->loc_view.w, at->loc_view.h);
     for (i = 0; i < at->bg.n; i++) {
         if (at->bg.a[i].g.n_pts == 0)
@@ -885,9 +899,10 @@ static int write_outlines(atlas *at)
 static void put_locator(FILE *f, const atlas *at, const area *a)
 {
     long x0, y0, x1, y1;
-    fprintf(f, "<figure>\n<h3>Lage in der Stadt</h3>\n<svg class=\"map\" viewBox=\"0 0 %.0f %.0f\""
-               " role=\"img\" aria-labelledby=\"loc-t\" style=\"background:url(umriss.svg) 0 0/100%%"
-               " 100%% no-repeat\">\n<title id=\"loc-t\">",
+    fprintf(f,
+            "<figure>\n<h3>Lage in der Stadt</h3>\n<svg class=\"map\" viewBox=\"0 0 %.0f %.0f\""
+            " role=\"img\" aria-labelledby=\"loc-t\" style=\"background:url(umriss.svg) 0 0/100%%"
+            " 100%% no-repeat\">\n<title id=\"loc-t\">",
             at->loc_view.w, at->loc_view.h);
     escf(f, "Lage von %s in %s", a->name, at->city_name);
     fputs("</title>\n", f);
@@ -896,8 +911,9 @@ static void put_locator(FILE *f, const atlas *at, const area *a)
         view_xy(&at->loc_view, a->g.maxx, a->g.miny, &x1, &y1);
         fputs("<path fill=\"#b2182b\" stroke=\"#67001f\" stroke-width=\"2\" d=\"", f);
         put_d(f, &a->g, &at->loc_view);
-        fprintf(f, "\"/>\n<circle cx=\"%ld\" cy=\"%ld\" r=\"%ld\" fill=\"none\" stroke=\"#b2182b\""
-                   " stroke-width=\"6\"/>\n",
+        fprintf(f,
+                "\"/>\n<circle cx=\"%ld\" cy=\"%ld\" r=\"%ld\" fill=\"none\" stroke=\"#b2182b\""
+                " stroke-width=\"6\"/>\n",
                 (x0 + x1) / 2, (y0 + y1) / 2, labs(x1 - x0) / 2 + labs(y1 - y0) / 2 + 30);
     }
     fputs("</svg>\n<p class=\"small\">Umrisse: ", f);
@@ -930,8 +946,9 @@ static void put_detail(FILE *f, const atlas *at, size_t ai)
     miny = cy - dy / 2;
     maxy = cy + dy / 2;
     view_fit(&v, minx, miny, maxx, maxy, 600, at->kx, 1);
-    fprintf(f, "<figure>\n<h3>Gebiet und Einrichtungen</h3>\n<svg class=\"map\" viewBox=\"0 0 600"
-               " %.0f\" role=\"img\" aria-labelledby=\"det-t\">\n<title id=\"det-t\">",
+    fprintf(f,
+            "<figure>\n<h3>Gebiet und Einrichtungen</h3>\n<svg class=\"map\" viewBox=\"0 0 600"
+            " %.0f\" role=\"img\" aria-labelledby=\"det-t\">\n<title id=\"det-t\">",
             v.h);
     escf(f, "Karte von %s mit den Nachbargebieten und %zu Einrichtungen im Gebiet", a->name,
          a->fac_len);
@@ -1023,14 +1040,15 @@ static void put_sparkline(FILE *f, const atlas *at, size_t ai, size_t j)
         snprintf(d0, sizeof(d0), "%02d.%02d.%04d", r0 % 31 + 1, r0 / 31 + 1, y0);
         snprintf(d1, sizeof(d1), "%02d.%02d.%04d", r1 % 31 + 1, r1 / 31 + 1, y1);
     }
-    fprintf(f, "<svg width=\"%.0f\" height=\"%.0f\" viewBox=\"0 0 %.0f %.0f\" role=\"img\""
-               " aria-label=\"",
+    fprintf(f,
+            "<svg width=\"%.0f\" height=\"%.0f\" viewBox=\"0 0 %.0f %.0f\" role=\"img\""
+            " aria-label=\"",
             W, H, W, H);
     escf(f, "Entwicklung %s bis %s (%zu Zeitpunkte): von %s auf %s%s%s", d0, d1, n, a0, a1,
          cn > 1 ? "; gestrichelt: " : "", cn > 1 ? at->city_name : "");
     fputs("\">", f);
-#define SX(t) (pad + ((t) - t0) / (t1 - t0) * (W - 2 * pad))
-#define SY(v) (H - pad - ((v) - lo) / (hi - lo) * (H - 2 * pad))
+#define SX(t) (pad + ((t)-t0) / (t1 - t0) * (W - 2 * pad))
+#define SY(v) (H - pad - ((v)-lo) / (hi - lo) * (H - 2 * pad))
     if (cn > 1) {
         int first = 1;
         fputs("<polyline fill=\"none\" stroke=\"#7b8794\" stroke-width=\"1.2\""
@@ -1065,7 +1083,9 @@ static void put_light(FILE *f, const atlas *at, size_t j, double x)
     double c = at->ref[j], sd = at->sd[j], d;
     char dtext[32];
     const char *pol = at->cat[j].polarity;
-    int sign = pol && strcmp(pol, "positive") == 0 ? 1 : pol && strcmp(pol, "negative") == 0 ? -1 : 0;
+    int sign = pol && strcmp(pol, "positive") == 0   ? 1
+               : pol && strcmp(pol, "negative") == 0 ? -1
+                                                     : 0;
     const char *colour, *symbol, *words, *judgement = "";
     if (!isfinite(x) || !isfinite(c) || !(sd > 0)) {
         fputs("<span class=\"small\">\xe2\x80\x93</span>", f);
@@ -1225,7 +1245,8 @@ static int write_area_page(atlas *at, size_t ai)
         put_sparkline(f, at, ai, j);
         fputs("</td></tr>\n", f);
     }
-    fputs("</tbody>\n</table></div>\n<p class=\"small\">Abweichung: Differenz zum Stadtwert (bei Anzahlen: zum "
+    fputs("</tbody>\n</table></div>\n<p class=\"small\">Abweichung: Differenz zum Stadtwert (bei "
+          "Anzahlen: zum "
           "Mittel der Gebiete) in Standardabweichungen (sd) der Gebiete dieser Ebene. Mehr als "
           "1 sd gilt als deutlich "
           "(\xe2\x96\xb2 h\xc3\xb6her, \xe2\x96\xbc niedriger, \xe2\x97\x8f im Rahmen); rot = "
@@ -1318,8 +1339,7 @@ static int prepare(atlas *at)
     at->ref = calloc(at->n_ind ? at->n_ind : 1, sizeof(double));
     at->sind = calloc(at->n_ind ? at->n_ind : 1, sizeof(kz_style_indicator));
     vals = malloc((at->areas.n ? at->areas.n : 1) * sizeof(double));
-    if (at->maps == NULL || at->sd == NULL || at->ref == NULL || at->sind == NULL ||
-        vals == NULL) {
+    if (at->maps == NULL || at->sd == NULL || at->ref == NULL || at->sind == NULL || vals == NULL) {
         free(vals);
         return kz_ctx__error(at->ctx, KZ_E_NOMEM, "out of memory");
     }
@@ -1390,7 +1410,8 @@ static int load(atlas *at, const char *level)
         (rc = load_areas(at, &at->tops, at->top_lv->name, 0)) != KZ_OK ||
         (rc = load_areas(at, &at->bg, bg_lv->name, 1)) != KZ_OK)
         return rc;
-    if (at->parent_lv != NULL && (rc = load_areas(at, &at->parents, at->parent_lv->name, 0)) != KZ_OK)
+    if (at->parent_lv != NULL &&
+        (rc = load_areas(at, &at->parents, at->parent_lv->name, 0)) != KZ_OK)
         return rc;
     at->city_name = at->tops.n > 0 ? at->tops.a[0].name : level_title(at->top_lv);
     at->city = at->tops.n > 0 ? at->tops.a[0].values : NULL;
@@ -1401,8 +1422,8 @@ static int load(atlas *at, const char *level)
     if ((rc = kz_store__object_layers(at->db, at->ctx, &at->layers, &at->layer_titles,
                                       &at->n_layers)) != KZ_OK)
         return rc;
-    at->layer_count = calloc((at->n_layers ? at->n_layers : 1) * (at->areas.n ? at->areas.n : 1),
-                             sizeof(size_t));
+    at->layer_count =
+        calloc((at->n_layers ? at->n_layers : 1) * (at->areas.n ? at->areas.n : 1), sizeof(size_t));
     if (at->layer_count == NULL)
         return kz_ctx__error(at->ctx, KZ_E_NOMEM, "out of memory");
     if ((rc = kz_store__each_facility(at->db, at->ctx, at->lv->name, collect_facility, at)) !=

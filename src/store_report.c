@@ -2,8 +2,8 @@
  * SpatiaLite store: reads for the HTML atlas (levels with titles and
  * ranks, facilities per area).
  */
-#include "ctx_internal.h"
 #include "store_report.h"
+#include "ctx_internal.h"
 
 #include <sqlite3.h>
 

@@ -18,14 +18,26 @@
 
 /* ColorBrewer 5-class palettes (Cynthia Brewer, colorbrewer2.org; all
  * four are marked colour-blind safe there), from low to high values. */
-static const unsigned char pal_ylgnbu[5][3] = {
-    {0xff, 0xff, 0xcc}, {0xa1, 0xda, 0xb4}, {0x41, 0xb6, 0xc4}, {0x2c, 0x7f, 0xb8}, {0x25, 0x34, 0x94}};
-static const unsigned char pal_ylorrd[5][3] = {
-    {0xff, 0xff, 0xb2}, {0xfe, 0xcc, 0x5c}, {0xfd, 0x8d, 0x3c}, {0xf0, 0x3b, 0x20}, {0xbd, 0x00, 0x26}};
-static const unsigned char pal_puor[5][3] = {
-    {0xe6, 0x61, 0x01}, {0xfd, 0xb8, 0x63}, {0xf7, 0xf7, 0xf7}, {0xb2, 0xab, 0xd2}, {0x5e, 0x3c, 0x99}};
-static const unsigned char pal_rdbu[5][3] = {
-    {0xca, 0x00, 0x20}, {0xf4, 0xa5, 0x82}, {0xf7, 0xf7, 0xf7}, {0x92, 0xc5, 0xde}, {0x05, 0x71, 0xb0}};
+static const unsigned char pal_ylgnbu[5][3] = {{0xff, 0xff, 0xcc},
+                                               {0xa1, 0xda, 0xb4},
+                                               {0x41, 0xb6, 0xc4},
+                                               {0x2c, 0x7f, 0xb8},
+                                               {0x25, 0x34, 0x94}};
+static const unsigned char pal_ylorrd[5][3] = {{0xff, 0xff, 0xb2},
+                                               {0xfe, 0xcc, 0x5c},
+                                               {0xfd, 0x8d, 0x3c},
+                                               {0xf0, 0x3b, 0x20},
+                                               {0xbd, 0x00, 0x26}};
+static const unsigned char pal_puor[5][3] = {{0xe6, 0x61, 0x01},
+                                             {0xfd, 0xb8, 0x63},
+                                             {0xf7, 0xf7, 0xf7},
+                                             {0xb2, 0xab, 0xd2},
+                                             {0x5e, 0x3c, 0x99}};
+static const unsigned char pal_rdbu[5][3] = {{0xca, 0x00, 0x20},
+                                             {0xf4, 0xa5, 0x82},
+                                             {0xf7, 0xf7, 0xf7},
+                                             {0x92, 0xc5, 0xde},
+                                             {0x05, 0x71, 0xb0}};
 
 /* Longest QML document kz_style_qml() builds. */
 #define QML_MAX (16u * 1024u * 1024u)
@@ -43,7 +55,7 @@ static int ends_with(const char *s, const char *tail)
 
 int kz_style_scheme_of(const kz_style_indicator *ind)
 {
-    static const char *const units[] = {"z", "sd", "SD", "Index", "pp", "Prozentpunkte",
+    static const char *const units[] = {"z",       "sd", "SD", "Index", "pp", "Prozentpunkte",
                                         "%-Punkte"};
     static const char *const parts[] = {"zscore", "index", "status", "dynamic", "change", "_chg",
                                         "diff",   "delta", "trend",  "slope",   "cagr"};
@@ -148,8 +160,7 @@ int kz_style_classify(kz_style_map *out, kz_ctx *ctx, const kz_style_indicator *
                       const double *values, size_t n)
 {
     kz_classify_options opts;
-    double breaks[KZ_STYLE_CLASSES + 1], inner[KZ_STYLE_CLASSES - 1],
-        outer[KZ_STYLE_CLASSES + 1];
+    double breaks[KZ_STYLE_CLASSES + 1], inner[KZ_STYLE_CLASSES - 1], outer[KZ_STYLE_CLASSES + 1];
     size_t counts[KZ_STYLE_CLASSES], i, finite = 0;
     const unsigned char(*pal)[3];
     int *cls = NULL, k = 0, rc, polarity = polarity_of(ind);
@@ -205,9 +216,9 @@ int kz_style_classify(kz_style_map *out, kz_ctx *ctx, const kz_style_indicator *
         opts.method = KZ_CLASSIFY_QUANTILE;
     }
     if ((rc = kz_classify_breaks(breaks, &k, ctx, values, n, &opts)) != KZ_OK)
-        return rc == KZ_E_NOMEM ? rc : kz_ctx__error(ctx, KZ_E_INTERNAL,
-                                                     "classifying %s: %s", ind->name,
-                                                     kz_ctx_errmsg(ctx));
+        return rc == KZ_E_NOMEM ? rc
+                                : kz_ctx__error(ctx, KZ_E_INTERNAL, "classifying %s: %s", ind->name,
+                                                kz_ctx_errmsg(ctx));
     if ((cls = malloc((n ? n : 1) * sizeof(int))) == NULL)
         return kz_ctx__error(ctx, KZ_E_NOMEM, "out of memory");
     kz_classify_assign(cls, counts, breaks, k, values, n);
@@ -300,13 +311,26 @@ static void put_xml(sbuf *b, const char *s)
 {
     for (; s != NULL && *s; s++) {
         switch (*s) {
-        case '&': put(b, "&amp;"); break;
-        case '<': put(b, "&lt;"); break;
-        case '>': put(b, "&gt;"); break;
-        case '"': put(b, "&quot;"); break;
-        case '\'': put(b, "&apos;"); break;
-        case '\n': put(b, "&#10;"); break;
-        default: put_n(b, s, 1);
+        case '&':
+            put(b, "&amp;");
+            break;
+        case '<':
+            put(b, "&lt;");
+            break;
+        case '>':
+            put(b, "&gt;");
+            break;
+        case '"':
+            put(b, "&quot;");
+            break;
+        case '\'':
+            put(b, "&apos;");
+            break;
+        case '\n':
+            put(b, "&#10;");
+            break;
+        default:
+            put_n(b, s, 1);
         }
     }
 }
@@ -314,7 +338,7 @@ static void put_xml(sbuf *b, const char *s)
 /* A fill symbol: colour, thin grey outline. */
 static void put_fill_symbol(sbuf *b, const char *name, const unsigned char *rgb, int fill)
 {
-    static const char *const keys[] = {"color", "outline_color", "outline_style",
+    static const char *const keys[] = {"color",         "outline_color",      "outline_style",
                                        "outline_width", "outline_width_unit", "style",
                                        "joinstyle"};
     char vals[7][32];
@@ -375,9 +399,10 @@ static void put_renderer(sbuf *b, const kz_style_indicator *ind, const kz_style_
     else
         put(b, "  <classificationMethod id=\"Quantile\">\n"
                "   <symmetricMode enabled=\"0\" symmetrypoint=\"0\" astride=\"0\"/>\n");
-    putf(b, "   <labelFormat format=\"%%1 \xe2\x80\x93 %%2\" labelprecision=\"%d\""
-            " trimtrailingzeroes=\"0\"/>\n"
-            "  </classificationMethod>\n",
+    putf(b,
+         "   <labelFormat format=\"%%1 \xe2\x80\x93 %%2\" labelprecision=\"%d\""
+         " trimtrailingzeroes=\"0\"/>\n"
+         "  </classificationMethod>\n",
          map->decimals);
     put(b, " </renderer-v2>\n");
 }
@@ -401,10 +426,11 @@ static void put_labeling(sbuf *b, const kz_style_layer *layer)
            " polygonPlacementFlags=\"2\" dist=\"0\" quadOffset=\"4\"/>\n");
     /* Scale-dependent: names only when zoomed in beyond 1:label_max_scale
      * (QGIS calls the larger denominator "scaleMax"). */
-    putf(b, "   <rendering drawLabels=\"1\" scaleVisibility=\"1\" scaleMin=\"1\" scaleMax=\"%.0f\""
-            " obstacle=\"1\" obstacleType=\"1\" obstacleFactor=\"1\" displayAll=\"0\""
-            " upsidedownLabels=\"0\" labelPerPart=\"0\" mergeLines=\"0\" minFeatureSize=\"0\""
-            " limitNumLabels=\"0\" maxNumLabels=\"2000\" zIndex=\"0\"/>\n",
+    putf(b,
+         "   <rendering drawLabels=\"1\" scaleVisibility=\"1\" scaleMin=\"1\" scaleMax=\"%.0f\""
+         " obstacle=\"1\" obstacleType=\"1\" obstacleFactor=\"1\" displayAll=\"0\""
+         " upsidedownLabels=\"0\" labelPerPart=\"0\" mergeLines=\"0\" minFeatureSize=\"0\""
+         " limitNumLabels=\"0\" maxNumLabels=\"2000\" zIndex=\"0\"/>\n",
          layer->label_max_scale > 1 ? layer->label_max_scale : 50000.0);
     put(b, "  </settings>\n </labeling>\n");
 }
@@ -436,7 +462,8 @@ int kz_style_qml(char **out, kz_ctx *ctx, const kz_style_layer *layer, size_t in
                              layer->n_indicators);
     ind = &layer->indicators[indicator];
     put(&b, "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n"
-            "<qgis version=\"3.22.16-Bia\xc5\x82owie\xc5\xbc""a\" styleCategories=\"AllStyleCategories\""
+            "<qgis version=\"3.22.16-Bia\xc5\x82owie\xc5\xbc"
+            "a\" styleCategories=\"AllStyleCategories\""
             " hasScaleBasedVisibilityFlag=\"0\" minScale=\"100000000\" maxScale=\"0\""
             " labelsEnabled=\"1\" readOnly=\"0\">\n");
     put_renderer(&b, ind, map);
@@ -446,7 +473,10 @@ int kz_style_qml(char **out, kz_ctx *ctx, const kz_style_layer *layer, size_t in
             " <legend type=\"default-vector\" showLabelLegend=\"0\"/>\n <aliases>\n");
     put_alias(&b, "key", "Schl\xc3\xbcssel", NULL);
     put_alias(&b, "name", "Name", NULL);
-    put_alias(&b, "parent_key", "Schl\xc3\xbcssel der \xc3\xbc" "bergeordneten Einheit", NULL);
+    put_alias(&b, "parent_key",
+              "Schl\xc3\xbcssel der \xc3\xbc"
+              "bergeordneten Einheit",
+              NULL);
     for (i = 0; i < layer->n_indicators; i++)
         put_alias(&b, layer->indicators[i].name,
                   layer->indicators[i].label ? layer->indicators[i].label

@@ -131,8 +131,7 @@ KZ_API void kz_style_qml_free(char *qml);
  * \return KZ_OK, KZ_E_IO (GeoPackage not writable), KZ_E_NOMEM,
  *         KZ_E_INTERNAL.
  */
-KZ_API int kz_export_styles(kz_db *db, kz_ctx *ctx, const char *gpkg_path,
-                            const char *geojson_dir);
+KZ_API int kz_export_styles(kz_db *db, kz_ctx *ctx, const char *gpkg_path, const char *geojson_dir);
 
 #ifdef __cplusplus
 }

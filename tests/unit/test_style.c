@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+/* cmocka.h needs the four headers above first */
 #include <cmocka.h>
 
 #include "kiez/kiez.h"
@@ -13,11 +14,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define assert_near(a, b, eps)                                                                 \
-    do {                                                                                       \
-        double a_ = (a), b_ = (b);                                                             \
-        if (!(fabs(a_ - b_) <= (eps)))                                                         \
-            fail_msg("%s:%d: %.17g, expected %.17g", __FILE__, __LINE__, a_, b_);              \
+#define assert_near(a, b, eps)                                                                     \
+    do {                                                                                           \
+        double a_ = (a), b_ = (b);                                                                 \
+        if (!(fabs(a_ - b_) <= (eps)))                                                             \
+            fail_msg("%s:%d: %.17g, expected %.17g", __FILE__, __LINE__, a_, b_);                  \
     } while (0)
 
 #define NDASH "\xe2\x80\x93"
@@ -63,9 +64,12 @@ static void test_format(void **state)
     char buf[64];
     (void)state;
     kz_style_format_number(buf, sizeof(buf), 12345.67, 1);
-    assert_string_equal(buf, "12\xe2\x80\xaf" "345,7");
+    assert_string_equal(buf, "12\xe2\x80\xaf"
+                             "345,7");
     kz_style_format_number(buf, sizeof(buf), 1234567, 0);
-    assert_string_equal(buf, "1\xe2\x80\xaf" "234\xe2\x80\xaf" "567");
+    assert_string_equal(buf, "1\xe2\x80\xaf"
+                             "234\xe2\x80\xaf"
+                             "567");
     kz_style_format_number(buf, sizeof(buf), 1234, 0);
     assert_string_equal(buf, "1234");
     kz_style_format_number(buf, sizeof(buf), -1.5, 1);
@@ -167,7 +171,7 @@ static void test_diverging(void **state)
     assert_int_equal(m.classes[3].count, 2);
     assert_int_equal(m.classes[4].count, 0);
     assert_rgb(m.classes[2].rgb, 0xf7f7f7); /* zero is neutral */
-    assert_int_equal(m.decimals, 1);         /* inner class width s = 1.41 */
+    assert_int_equal(m.decimals, 1);        /* inner class width s = 1.41 */
     assert_string_equal(m.classes[2].label, MINUS "0,7 " NDASH " 0,7 z (1)");
     /* Higher is worse: RdBu reversed, red above zero. */
     ind.polarity = "negative";
