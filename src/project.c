@@ -31,16 +31,16 @@
 #include <sys/stat.h>
 
 /* Caps on untrusted input. A project file is a short description. */
-#define MAX_FILE (1L << 20)   /* bytes in a project file */
-#define MAX_DEPTH 16          /* nested lists/mappings */
-#define MAX_NODES 200000L     /* scalars, lists and mappings in one file */
-#define MAX_LEVELS 100        /* levels (the cycle check is cubic in this) */
-#define MAX_ITEMS 10000       /* tables, indicators, objects, list items */
-#define MAX_NAME 40           /* characters in a level/indicator/object name */
-#define MAX_WIDTH 64          /* key_width, key_prefix */
-#define MAX_REGEX 256         /* bytes in period_path */
-#define MAX_REGEX_NODES 10000 /* estimated regcomp() tree size of period_path */
-#define MAX_FIELDS 24         /* keys in one schema */
+#define MAX_FILE (1L << 20)  /* bytes in a project file */
+#define MAX_DEPTH 16         /* nested lists/mappings */
+#define MAX_NODES 200000L    /* scalars, lists and mappings in one file */
+#define MAX_LEVELS 100       /* levels (the cycle check is cubic in this) */
+#define MAX_ITEMS 10000      /* tables, indicators, objects, list items */
+#define MAX_NAME 40          /* characters in a level/indicator/object name */
+#define MAX_WIDTH 64         /* key_width, key_prefix */
+#define MAX_REGEX 256        /* bytes in period_path */
+#define MAX_REGEX_NODES 1000 /* estimated regcomp() tree size of period_path */
+#define MAX_FIELDS 24        /* keys in one schema */
 
 #define DEFAULT_GEODATA "../shared/geodata"
 #define DEFAULT_OUT_DIR "out"
@@ -776,11 +776,12 @@ static const field trend_fields[] = {
     FLD(kz_trend_def, "to", F_STR, 1, to),
 };
 
-enum { U_DIR, U_GPKG, U_GEOJSON, U_N };
+enum { U_DIR, U_GPKG, U_GEOJSON, U_REPORT, U_N };
 static const field output_fields[] = {
     FLD(kz_output_def, "dir", F_STR, 0, dir),
     FLD(kz_output_def, "gpkg", F_STR, 0, gpkg),
     FLD(kz_output_def, "geojson", F_BOOL, 0, geojson),
+    FLD(kz_output_def, "report", F_BOOL, 0, report),
 };
 
 #define NFIELDS(a) (sizeof(a) / sizeof((a)[0]))
@@ -1156,9 +1157,9 @@ done:
  * An upper bound of the size of the tree glibc's regcomp() builds for an
  * extended regular expression. It copies the operand of '+' once and of
  * {m,n} n times, so "(a{99}){99}" or "a+++++..." grow exponentially and a
- * 300-byte pattern can take gigabytes (found by fuzz_project). Sums over
- * alternatives and sequences, multiplies for repetitions; stops early once
- * the bound is exceeded.
+ * 300-byte pattern can take gigabytes and seconds (found by fuzz_project).
+ * Sums over alternatives and sequences, multiplies for repetitions; stops
+ * early once the bound is exceeded; stacked repetitions exceed it.
  */
 static double re_size(const char **pp, int depth)
 {
@@ -1204,32 +1205,30 @@ static double re_size(const char **pp, int depth)
             p++;
             atom = 1;
         }
-        for (;;) {
-            if (*p == '*' || *p == '?') {
-                p++;
-                atom += 1;
-            } else if (*p == '+') {
-                p++;
-                atom = atom * 2 + 1;
-            } else if (*p == '{' && isdigit((unsigned char)p[1])) {
-                double n = strtod(p + 1, &e);
-                if (*e == ',') {
-                    e++;
-                    if (isdigit((unsigned char)*e))
-                        n = strtod(e, &e);
-                    else
-                        n += 1;
-                }
-                if (*e != '}')
-                    break;
+        /* One repetition per operand: stacked ones ("a+*", "a{2}{3}") are
+         * undefined in POSIX and made glibc's regcomp() take seconds. */
+        if (*p == '*' || *p == '?') {
+            p++;
+            atom += 1;
+        } else if (*p == '+') {
+            p++;
+            atom = atom * 2 + 1;
+        } else if (*p == '{' && isdigit((unsigned char)p[1])) {
+            double n = strtod(p + 1, &e);
+            if (*e == ',') {
+                e++;
+                if (isdigit((unsigned char)*e))
+                    n = strtod(e, &e);
+                else
+                    n += 1;
+            }
+            if (*e == '}') {
                 p = e + 1;
                 atom = atom * (n + 1) + 1;
-            } else {
-                break;
             }
-            if (atom > MAX_REGEX_NODES)
-                break;
         }
+        if (*p == '*' || *p == '?' || *p == '+' || (*p == '{' && isdigit((unsigned char)p[1])))
+            return MAX_REGEX_NODES + 1.0;
         total += atom;
     }
     *pp = p;
@@ -1520,7 +1519,7 @@ static int check_table(pstate *s, size_t i)
                           MAX_REGEX);
         if (regex_too_complex(T->period_path))
             return err_at(s, lc->at[B_PERIOD_PATH], KP("period_path"),
-                          "the regular expression repeats too much (nested or stacked +, "
+                          "the regular expression repeats too much (nested or stacked +, *, "
                           "{m,n}); simplify it, e.g. \"-([0-9]{4})-0([12])-\"");
         r = regcomp(&re, T->period_path, REG_EXTENDED);
         if (r == REG_ESPACE)
@@ -1678,8 +1677,7 @@ static int check_trends(pstate *s)
         for (j = 0; j < R->n_indicators; j++)
             if (indicator_index(p, R->indicators[j]) < 0)
                 return err_at(s, lc->at[R_INDICATORS], kp,
-                              "indicator \"%s\" is not defined under indicators",
-                              R->indicators[j]);
+                              "indicator \"%s\" is not defined under indicators", R->indicators[j]);
     }
     return KZ_OK;
 }

@@ -371,6 +371,9 @@ static const bad_case bad_cases[] = {
     {HDR "tables:\n  - {source: tab/long.csv, level: plr, key: id, period_path: "
          "\"(x)a{1,2}{3}{4}{5}{6}{7}{8}{9}\"}\n",
      "tables[0].period_path: the regular expression repeats too much"},
+    {HDR "tables:\n  - {source: tab/long.csv, level: plr, key: id, period_path: "
+         "\"-([0-9]{4})-0([12]+.+*)-\"}\n",
+     "tables[0].period_path: the regular expression repeats too much"},
     {HDR "tables:\n  - {source: tab/long.csv, level: plr, key: id, period_path: \"-([0-9]{4})-\", "
          "period_as: year_half}\n",
      "tables[0].period_path: needs 2 capture groups (...) for period_as: year_half"},
