@@ -149,6 +149,7 @@ typedef struct kz_output_def {
     char *dir;           /* output folder (resolved against the working dir) */
     char *gpkg;          /* GeoPackage file name inside dir; NULL = none */
     int geojson;         /* 1: one GeoJSON (+ .qml) per level */
+    int report;          /* 1: the HTML atlas in <dir>/atlas/ */
 } kz_output_def;
 
 typedef struct kz_project {
