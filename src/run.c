@@ -6,6 +6,7 @@
 #include "kiez/db.h"
 #include "kiez/export.h"
 #include "kiez/import.h"
+#include "kiez/report.h"
 #include "kiez/run.h"
 #include "kiez/style.h"
 #include "store.h"
@@ -51,18 +52,24 @@ static int join(char *out, size_t size, kz_ctx *ctx, const char *a, const char *
     return KZ_OK;
 }
 
-/* Remove a staging folder and its files (flat). */
-static void remove_staging(const char *dir)
+/* Remove a folder with everything in it (outputs only nest one or two
+ * levels deep: the atlas). */
+static void remove_tree(const char *dir)
 {
     DIR *d = opendir(dir);
     struct dirent *e;
     char path[PATH_LEN];
+    struct stat st;
     if (d == NULL)
         return;
     while ((e = readdir(d)) != NULL) {
         if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
             continue;
-        if (snprintf(path, sizeof(path), "%s/%s", dir, e->d_name) < (int)sizeof(path))
+        if (snprintf(path, sizeof(path), "%s/%s", dir, e->d_name) >= (int)sizeof(path))
+            continue;
+        if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode))
+            remove_tree(path);
+        else
             unlink(path);
     }
     closedir(d);
@@ -84,6 +91,25 @@ static int publish(kz_ctx *ctx, const char *staging, const char *out_dir)
         if ((rc = join(from, sizeof(from), ctx, staging, e->d_name)) != KZ_OK ||
             (rc = join(to, sizeof(to), ctx, out_dir, e->d_name)) != KZ_OK)
             break;
+        /* A folder (the atlas) replaces the old one: move the old aside,
+         * move the new in, then delete the old. */
+        {
+            struct stat st;
+            char old[PATH_LEN + 32];
+            if (lstat(to, &st) == 0 && S_ISDIR(st.st_mode)) {
+                snprintf(old, sizeof(old), "%s.old-%ld", to, (long)getpid());
+                if (rename(to, old) == 0) {
+                    if (rename(from, to) != 0) {
+                        rename(old, to);
+                        rc = kz_ctx__error(ctx, KZ_E_IO, "%s: cannot move into place: %s", to,
+                                           strerror(errno));
+                        break;
+                    }
+                    remove_tree(old);
+                    continue;
+                }
+            }
+        }
         if (rename(from, to) != 0) {
             rc = kz_ctx__error(ctx, KZ_E_IO, "%s: cannot move into place: %s", to,
                                strerror(errno));
@@ -152,6 +178,13 @@ int kz_run(kz_ctx *ctx, const kz_project *p, const char *out_dir)
     }
     if (p->outputs.geojson && (rc = kz_export_geojson(db, ctx, staging)) != KZ_OK)
         goto done;
+    if (p->outputs.report) {
+        char atlas[PATH_LEN];
+        /* The atlas of the finest level, in <out>/atlas/. */
+        if ((rc = join(atlas, sizeof(atlas), ctx, staging, "atlas")) != KZ_OK ||
+            (rc = kz_report_write(db, ctx, atlas, NULL)) != KZ_OK)
+            goto done;
+    }
     /* Default QGIS styles: into the GeoPackage and as .qml sidecars. */
     if (p->outputs.gpkg != NULL || p->outputs.geojson) {
         if ((rc = kz_export_styles(db, ctx, p->outputs.gpkg ? file : NULL,
@@ -174,6 +207,6 @@ done:
         snprintf(journal, sizeof(journal), "%s-journal", tmp_db);
         unlink(journal);
     }
-    remove_staging(staging);
+    remove_tree(staging);
     return rc;
 }

@@ -50,6 +50,7 @@ def main():
             return 1
         gpkg = os.path.join(out, "berlin.gpkg")
         check(os.path.exists(gpkg), "berlin.gpkg written")
+        check(os.path.exists(os.path.join(out, "atlas", "index.html")), "atlas/index.html written")
         leftovers = [f for f in os.listdir(out) if "tmp" in f or "staging" in f]
         check(not leftovers, f"no temporary files left: {leftovers}")
 
