@@ -70,6 +70,11 @@ static void test_full_project(void **state)
     assert_null(L->dissolve);
     assert_int_equal(L->duplicates, KZ_DUP_ERROR);
     assert_int_equal(L->invalid, KZ_INVALID_REPAIR);
+    assert_int_equal(L->n_fix_keys, 2);
+    assert_string_equal(L->fix_keys[0], "7");
+    assert_string_equal(L->fix_keys[1], "01100101");
+    assert_string_equal(L->fix_keys[2], "8");
+    assert_string_equal(L->fix_keys[3], "01100102");
     L = &p->levels[1];
     assert_string_equal(L->source, PDIR "/geo/bzr.geojson|layername=bzr");
     assert_string_equal(L->key, "BZR ID"); /* field names may hold spaces */
@@ -115,6 +120,7 @@ static void test_full_project(void **state)
     assert_int_equal(T->thousands, ' ');
     assert_int_equal(T->encoding, KZ_ENC_UTF8);
     assert_int_equal(T->unmatched, KZ_UNMATCHED_WARN);
+    assert_string_equal(T->lines, "2-600");
     T = &p->tables[1];
     assert_string_equal(T->source, PDIR "/tab/long.csv");
     assert_string_equal(T->period_column, "ZEIT");
@@ -171,6 +177,26 @@ static void test_full_project(void **state)
     assert_string_equal(O->x, "lon");
     assert_string_equal(O->y, "lat");
     assert_string_equal(O->crs, "EPSG:4326");
+
+    assert_int_equal(p->n_indices, 1);
+    assert_string_equal(p->indices[0].name, "status");
+    assert_string_equal(p->indices[0].label, "Status");
+    assert_string_equal(p->indices[0].level, "plr");
+    assert_string_equal(p->indices[0].period, "2023-12-31");
+    assert_int_equal(p->indices[0].n_inputs, 2);
+    assert_string_equal(p->indices[0].inputs[1], "poverty");
+    assert_int_equal(p->indices[0].n_cuts, 3);
+    assert_string_equal(p->indices[0].cuts[2], "1.5");
+    assert_string_equal(p->indices[0].population, "inhabitants");
+    assert_true(p->indices[0].min_population == 300.0);
+    assert_int_equal(p->indices[0].n_outliers, 1);
+    assert_string_equal(p->indices[0].outliers[0], "01100102");
+    assert_int_equal(p->indices[0].sample_sd, 1);
+    assert_int_equal(p->n_trends, 1);
+    assert_int_equal(p->trends[0].n_indicators, 2);
+    assert_string_equal(p->trends[0].from, "2021-12-31");
+    assert_string_equal(p->trends[0].to, "2024-12-31");
+    assert_int_equal(p->outputs.report, 1);
 
     assert_string_equal(p->outputs.dir, "out/berlin"); /* as given */
     assert_string_equal(p->outputs.gpkg, "berlin.gpkg");
