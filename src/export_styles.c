@@ -51,7 +51,7 @@ static int collect(const kz_store_area *a, void *payload)
         double *more = malloc((lv->n_ind ? lv->n_ind : 1) * cap * sizeof(double));
         if (more == NULL)
             return kz_ctx__error(lv->ctx, KZ_E_NOMEM, "out of memory");
-        for (j = 0; j < lv->n_ind; j++)
+        for (j = 0; j < lv->n_ind && lv->n_areas > 0; j++)
             memcpy(more + j * cap, lv->values + j * lv->cap, lv->n_areas * sizeof(double));
         free(lv->values);
         lv->values = more;
