@@ -5,6 +5,7 @@
  * store and writes their results back as catalogue entries, so exports
  * carry them like every other indicator.
  */
+#include "compute_spatial.h"
 #include "ctx_internal.h"
 #include "kiez/compute.h"
 #include "kiez/standardise.h"
@@ -324,14 +325,14 @@ int kz_compute_derived(kz_db *db, kz_ctx *ctx, const kz_project *p)
     for (i = 0; i < p->n_indices; i++)
         if ((rc = compute_index(db, ctx, p, &p->indices[i])) != KZ_OK)
             return rc;
-    if (p->n_trends == 0)
-        return KZ_OK;
-    if ((rc = kz_store__level_names(db, ctx, &levels, &n_levels)) != KZ_OK)
+    if (p->n_trends > 0 && (rc = kz_store__level_names(db, ctx, &levels, &n_levels)) != KZ_OK)
         return rc;
     for (i = 0; i < p->n_trends && rc == KZ_OK; i++)
         for (j = 0; j < p->trends[i].n_indicators && rc == KZ_OK; j++)
             rc = compute_trend(db, ctx, p, &p->trends[i], p->trends[i].indicators[j], levels,
                                n_levels);
     kz_store__free_strings(levels, n_levels);
-    return rc;
+    /* Spatial statistics and correlations last: indices and trends may be
+     * their inputs (compute_spatial.c). */
+    return rc == KZ_OK ? kz_compute__spatial(db, ctx, p) : rc;
 }

@@ -13,6 +13,7 @@
  */
 #include "ctx_internal.h"
 #include "kiez/table.h"
+#include "kiez/weights.h"
 #include "project_internal.h"
 
 #include <yaml.h>
@@ -159,7 +160,7 @@ typedef struct pstate {
     char *dir;           /* project folder; NULL = working directory */
     const char *geodata; /* $KIEZ_GEODATA or the default */
     kz_project *p;
-    item_loc *lv, *tb, *in, *ob, *ix, *tr;
+    item_loc *lv, *tb, *in, *ob, *ix, *tr, *sp, *co;
     item_loc out;
 } pstate;
 
@@ -571,6 +572,12 @@ static const enum_val ev_encoding[] = {
     {"detect", KZ_ENC_DETECT, 0}, {NULL, 0, 0}};
 static const enum_val ev_unmatched[] = {
     {"error", KZ_UNMATCHED_ERROR, 0}, {"warn", KZ_UNMATCHED_WARN, 0}, {NULL, 0, 0}};
+static const enum_val ev_weights_style[] = {
+    {"W", KZ_STYLE_W, 0}, {"B", KZ_STYLE_B, 0}, {NULL, 0, 0}};
+static const enum_val ev_corr_method[] = {{"pearson", KZ_CORRELATION_PEARSON, 0},
+                                          {"spearman", KZ_CORRELATION_SPEARMAN, 0},
+                                          {"both", KZ_CORRELATION_BOTH, 0},
+                                          {NULL, 0, 0}};
 static const enum_val ev_polarity[] = {{"neutral", KZ_POLARITY_NEUTRAL, 0},
                                        {"positive", KZ_POLARITY_POSITIVE, 0},
                                        {"negative", KZ_POLARITY_NEGATIVE, 0},
@@ -607,6 +614,8 @@ enum {
     T_OBJECTS,
     T_INDICES,
     T_TRENDS,
+    T_SPATIAL,
+    T_CORRELATIONS,
     T_OUTPUTS,
     T_N
 };
@@ -620,6 +629,8 @@ static const field top_fields[] = {
     FLD(kz_project, "objects", F_SECTION, 0, objects),
     FLD(kz_project, "indices", F_SECTION, 0, indices),
     FLD(kz_project, "trends", F_SECTION, 0, trends),
+    FLD(kz_project, "spatial", F_SECTION, 0, spatial),
+    FLD(kz_project, "correlations", F_SECTION, 0, correlations),
     FLD(kz_project, "outputs", F_SECTION, 0, outputs),
 };
 
@@ -774,6 +785,40 @@ static const field trend_fields[] = {
     FLD_L(kz_trend_def, "indicators", indicators, n_indicators),
     FLD(kz_trend_def, "from", F_STR, 1, from),
     FLD(kz_trend_def, "to", F_STR, 1, to),
+};
+
+enum {
+    SP_LEVEL,
+    SP_INDICATORS,
+    SP_WEIGHTS,
+    SP_TOLERANCE,
+    SP_STYLE,
+    SP_PERMUTATIONS,
+    SP_SEED,
+    SP_ALPHA,
+    SP_FDR,
+    SP_PERIOD,
+    SP_N
+};
+static const field spatial_fields[] = {
+    FLD(kz_spatial_def, "level", F_STR, 1, level),
+    FLD_L(kz_spatial_def, "indicators", indicators, n_indicators),
+    FLD(kz_spatial_def, "weights", F_STR, 0, weights),
+    FLD(kz_spatial_def, "tolerance", F_NUM, 0, tolerance),
+    FLD_E(kz_spatial_def, "style", F_ENUM, style, ev_weights_style),
+    FLD_I(kz_spatial_def, "permutations", permutations, 0, 1000000),
+    FLD_I(kz_spatial_def, "seed", seed, 0, 2147483647),
+    FLD(kz_spatial_def, "alpha", F_NUM, 0, alpha),
+    FLD(kz_spatial_def, "fdr", F_BOOL, 0, fdr),
+    FLD(kz_spatial_def, "period", F_STR, 0, period),
+};
+
+enum { C_LEVEL, C_INDICATORS, C_METHOD, C_PERIOD, C_N };
+static const field correlation_fields[] = {
+    FLD(kz_correlation_def, "level", F_STR, 1, level),
+    FLD_L(kz_correlation_def, "indicators", indicators, n_indicators),
+    FLD_E(kz_correlation_def, "method", F_ENUM, methods, ev_corr_method),
+    FLD(kz_correlation_def, "period", F_STR, 0, period),
 };
 
 enum { U_DIR, U_GPKG, U_GEOJSON, U_REPORT, U_N };
@@ -1720,6 +1765,149 @@ static int check_objects(pstate *s)
     return KZ_OK;
 }
 
+/* ---- spatial statistics and correlations ---------------------------------- */
+
+/* Is `name` a column the project has before the spatial statistics run:
+ * an indicator, or a column of an index (z_<input>, <name>_sum, _index,
+ * _class with cuts) or of a trend (<indicator>_chg, _slope)? */
+static int is_column(const kz_project *p, const char *name)
+{
+    static const char *const index_tails[] = {"_sum", "_index", "_class"};
+    static const char *const trend_tails[] = {"_chg", "_slope"};
+    char buf[2 * MAX_NAME + 16];
+    size_t i, j, t;
+    if (indicator_index(p, name) >= 0)
+        return 1;
+    for (i = 0; i < p->n_indices; i++) {
+        const kz_index_def *X = &p->indices[i];
+        for (t = 0; t < 3; t++) {
+            snprintf(buf, sizeof(buf), "%s%s", X->name, index_tails[t]);
+            if (strcmp(buf, name) == 0 && (t < 2 || X->n_cuts > 0))
+                return 1;
+        }
+        for (j = 0; j < X->n_inputs; j++) {
+            snprintf(buf, sizeof(buf), "z_%s", X->inputs[j]);
+            if (strcmp(buf, name) == 0)
+                return 1;
+        }
+    }
+    for (i = 0; i < p->n_trends; i++)
+        for (j = 0; j < p->trends[i].n_indicators; j++)
+            for (t = 0; t < 2; t++) {
+                snprintf(buf, sizeof(buf), "%s%s", p->trends[i].indicators[j], trend_tails[t]);
+                if (strcmp(buf, name) == 0)
+                    return 1;
+            }
+    return 0;
+}
+
+/* weights: "queen" | "rook" | "knn:K" (1 <= K <= 1000) | "dist:M" (M > 0). */
+static int parse_weights_spec(kz_spatial_def *S)
+{
+    const char *w = S->weights != NULL ? S->weights : "queen";
+    long k;
+    if (strcasecmp(w, "queen") == 0) {
+        S->weights_kind = KZ_WEIGHTS_QUEEN;
+        return 0;
+    }
+    if (strcasecmp(w, "rook") == 0) {
+        S->weights_kind = KZ_WEIGHTS_ROOK;
+        return 0;
+    }
+    if (strncasecmp(w, "knn:", 4) == 0 && parse_long(w + 4, &k) == 0 && k >= 1 && k <= 1000) {
+        S->weights_kind = KZ_WEIGHTS_KNN;
+        S->k = (int)k;
+        return 0;
+    }
+    if (strncasecmp(w, "dist:", 5) == 0 && parse_number(w + 5, &S->distance) == 0 &&
+        S->distance > 0) {
+        S->weights_kind = KZ_WEIGHTS_DIST;
+        return 0;
+    }
+    return -1;
+}
+
+/* Indicators of a spatial or correlations item: known columns, no repeats. */
+static int check_columns(pstate *s, const node *at, const char *kp, char **names, size_t n)
+{
+    size_t j, k;
+    for (j = 0; j < n; j++) {
+        if (!is_column(s->p, names[j]))
+            return err_at(s, at, kp,
+                          "\"%s\" is neither an indicator nor a column computed by indices or "
+                          "trends (z_<input>, <index>_sum, _index, _class, <indicator>_chg, "
+                          "_slope)",
+                          names[j]);
+        for (k = 0; k < j; k++)
+            if (strcmp(names[j], names[k]) == 0)
+                return err_at(s, at, kp, "\"%s\" is listed twice", names[j]);
+    }
+    return KZ_OK;
+}
+
+static int check_spatial(pstate *s)
+{
+    kz_project *p = s->p;
+    size_t i, j, a, b;
+    char kp[64], iso[11];
+    int rc;
+    for (i = 0; i < p->n_spatial; i++) {
+        kz_spatial_def *S = &p->spatial[i];
+        const item_loc *lc = &s->sp[i];
+        snprintf(kp, sizeof(kp), "spatial[%zu]", i);
+        if (kz_project_level_index(p, S->level) < 0)
+            return err_at(s, lc->at[SP_LEVEL], kp, "level \"%s\" is not defined under levels",
+                          S->level);
+        if (S->n_indicators == 0)
+            return err_at(s, lc->at[SP_INDICATORS] ? lc->at[SP_INDICATORS] : lc->map, kp,
+                          "needs indicators: a list of indicator or index column names");
+        if ((rc = check_columns(s, lc->at[SP_INDICATORS], kp, S->indicators, S->n_indicators)) !=
+            KZ_OK)
+            return rc;
+        if (parse_weights_spec(S) != 0)
+            return err_at(s, lc->at[SP_WEIGHTS], kp,
+                          "weights \"%s\" is not one of queen, rook, knn:K (K nearest "
+                          "neighbours, 1..1000) or dist:M (distance band in CRS units, M > 0)",
+                          S->weights);
+        if (lc->at[SP_TOLERANCE] != NULL && !is_null(lc->at[SP_TOLERANCE]) &&
+            (!(S->tolerance >= 0) || S->weights_kind > KZ_WEIGHTS_ROOK))
+            return err_at(s, lc->at[SP_TOLERANCE], kp,
+                          "tolerance is a snapping distance >= 0 in CRS units for queen or rook "
+                          "weights; leave it out for the automatic one");
+        if (!(S->alpha > 0 && S->alpha < 1))
+            return err_at(s, lc->at[SP_ALPHA], kp, "alpha must lie between 0 and 1, e.g. 0.05");
+        if (S->period != NULL && kz_period_parse(iso, S->period) != KZ_OK)
+            return err_at(s, lc->at[SP_PERIOD], kp, "\"%s\" is not a date", S->period);
+        /* One set of LISA columns per level and indicator. */
+        for (j = 0; j < i; j++)
+            for (a = 0; a < S->n_indicators; a++)
+                for (b = 0; b < p->spatial[j].n_indicators; b++)
+                    if (strcmp(S->level, p->spatial[j].level) == 0 &&
+                        strcmp(S->indicators[a], p->spatial[j].indicators[b]) == 0)
+                        return err_at(s, lc->at[SP_INDICATORS], kp,
+                                      "\"%s\" on level %s is already in spatial[%zu]; both "
+                                      "would write the columns lisa_%s_*",
+                                      S->indicators[a], S->level, j, S->indicators[a]);
+    }
+    for (i = 0; i < p->n_correlations; i++) {
+        kz_correlation_def *C = &p->correlations[i];
+        const item_loc *lc = &s->co[i];
+        snprintf(kp, sizeof(kp), "correlations[%zu]", i);
+        if (kz_project_level_index(p, C->level) < 0)
+            return err_at(s, lc->at[C_LEVEL], kp, "level \"%s\" is not defined under levels",
+                          C->level);
+        if (C->n_indicators < 2)
+            return err_at(s, lc->at[C_INDICATORS] ? lc->at[C_INDICATORS] : lc->map, kp,
+                          "needs at least two indicators to correlate");
+        if ((rc = check_columns(s, lc->at[C_INDICATORS], kp, C->indicators, C->n_indicators)) !=
+            KZ_OK)
+            return rc;
+        if (C->period != NULL && kz_period_parse(iso, C->period) != KZ_OK)
+            return err_at(s, lc->at[C_PERIOD], kp, "\"%s\" is not a date", C->period);
+    }
+    return KZ_OK;
+}
+
 /* ---- the document ----------------------------------------------------------- */
 
 static int parse_document(pstate *s, const node *root)
@@ -1809,6 +1997,35 @@ static int parse_document(pstate *s, const node *root)
     if ((rc = check_trends(s)) != KZ_OK)
         return rc;
 
+    if ((rc = section_items(s, top[T_SPATIAL], "spatial", MAX_ITEMS, sizeof(kz_spatial_def),
+                            &items, &p->n_spatial, &s->sp)) != KZ_OK)
+        return rc;
+    p->spatial = items;
+    for (i = 0; i < p->n_spatial; i++) {
+        p->spatial[i].tolerance = -1.0;
+        p->spatial[i].style = KZ_STYLE_W;
+        p->spatial[i].permutations = 999;
+        p->spatial[i].seed = 12345;
+        p->spatial[i].alpha = 0.05;
+    }
+    if ((rc = parse_items(s, top[T_SPATIAL], "spatial", spatial_fields, NFIELDS(spatial_fields),
+                          (char *)p->spatial, sizeof(kz_spatial_def), p->n_spatial, s->sp)) !=
+        KZ_OK)
+        return rc;
+    if ((rc = section_items(s, top[T_CORRELATIONS], "correlations", MAX_ITEMS,
+                            sizeof(kz_correlation_def), &items, &p->n_correlations, &s->co)) !=
+        KZ_OK)
+        return rc;
+    p->correlations = items;
+    for (i = 0; i < p->n_correlations; i++)
+        p->correlations[i].methods = KZ_CORRELATION_BOTH;
+    if ((rc = parse_items(s, top[T_CORRELATIONS], "correlations", correlation_fields,
+                          NFIELDS(correlation_fields), (char *)p->correlations,
+                          sizeof(kz_correlation_def), p->n_correlations, s->co)) != KZ_OK)
+        return rc;
+    if ((rc = check_spatial(s)) != KZ_OK)
+        return rc;
+
     if (top[T_OUTPUTS] != NULL && !is_null(top[T_OUTPUTS])) {
         if ((rc = parse_fields(s, top[T_OUTPUTS], "outputs", output_fields, NFIELDS(output_fields),
                                &p->outputs, s->out.at)) != KZ_OK)
@@ -1874,6 +2091,8 @@ done:
     free(s.ob);
     free(s.ix);
     free(s.tr);
+    free(s.sp);
+    free(s.co);
     if (rc != KZ_OK) {
         kz_project_free(s.p);
         return rc;
@@ -2019,6 +2238,21 @@ void kz_project_free(kz_project *p)
         free(R->to);
     }
     free(p->trends);
+    for (i = 0; i < p->n_spatial; i++) {
+        kz_spatial_def *S = &p->spatial[i];
+        free(S->level);
+        free_list(S->indicators, S->n_indicators);
+        free(S->weights);
+        free(S->period);
+    }
+    free(p->spatial);
+    for (i = 0; i < p->n_correlations; i++) {
+        kz_correlation_def *C = &p->correlations[i];
+        free(C->level);
+        free_list(C->indicators, C->n_indicators);
+        free(C->period);
+    }
+    free(p->correlations);
     free(p->outputs.dir);
     free(p->outputs.gpkg);
     free(p->path);

@@ -145,6 +145,48 @@ typedef struct kz_trend_def {
     char *from, *to;     /* ISO dates, inclusive */
 } kz_trend_def;
 
+/*
+ * Spatial statistics of indicators on one level: global Moran's I per
+ * indicator (rows of the statistics table, analysis "moran") and local
+ * Moran (LISA) per area (derived columns lisa_<indicator>_i, _p, _class;
+ * class 0 not significant, 1 HH, 2 LH, 3 LL, 4 HL). Areas without a value
+ * of the indicator are left out of the weights and the statistics.
+ */
+typedef struct kz_spatial_def {
+    char *level;
+    char **indicators;   /* indicators or derived columns (z_S1, status_index, S1_chg) */
+    size_t n_indicators;
+    char *weights;       /* as written: "queen" (default), "rook", "knn:K", "dist:M" */
+    int weights_kind;    /* parsed: enum kz_weights_kind (weights.h) */
+    int k;               /* knn:K */
+    double distance;     /* dist:M, in CRS units */
+    double tolerance;    /* queen/rook snapping tolerance; < 0 = automatic (default) */
+    int style;           /* enum kz_weights_style (weights.h); default KZ_STYLE_W */
+    int permutations;    /* 0..1000000, default 999 */
+    int seed;            /* >= 0, default 12345 */
+    double alpha;        /* LISA significance level, default 0.05 */
+    int fdr;             /* 1: Benjamini-Hochberg false discovery rate for LISA */
+    char *period;        /* ISO date; NULL = each indicator's latest period with values */
+} kz_spatial_def;
+
+/* Which correlation coefficients a kz_correlation_def asks for (bits). */
+enum kz_correlation_methods {
+    KZ_CORRELATION_PEARSON = 1,
+    KZ_CORRELATION_SPEARMAN = 2,
+    KZ_CORRELATION_BOTH = 3
+};
+
+/* A correlation matrix of indicators across the areas of one level (rows
+ * of the statistics table, analysis "correlation:pearson" or
+ * "correlation:spearman", subject "A|B", measures r, n, p). */
+typedef struct kz_correlation_def {
+    char *level;
+    char **indicators;   /* at least two; indicators or derived columns */
+    size_t n_indicators;
+    int methods;         /* enum kz_correlation_methods; default both */
+    char *period;        /* ISO date; NULL = latest period where all have values */
+} kz_correlation_def;
+
 typedef struct kz_output_def {
     char *dir;           /* output folder (resolved against the working dir) */
     char *gpkg;          /* GeoPackage file name inside dir; NULL = none */
@@ -169,6 +211,10 @@ typedef struct kz_project {
     size_t n_indices;
     kz_trend_def *trends;
     size_t n_trends;
+    kz_spatial_def *spatial;
+    size_t n_spatial;
+    kz_correlation_def *correlations;
+    size_t n_correlations;
     kz_output_def outputs;
 } kz_project;
 
