@@ -363,10 +363,56 @@ static void put_fill_symbol(sbuf *b, const char *name, const unsigned char *rgb,
     put(b, "    </layer>\n   </symbol>\n");
 }
 
+/*
+ * LISA cluster columns lisa_<indicator>_class (compute_spatial.c; 0 not
+ * significant, 1 HH, 2 LH, 3 LL, 4 HL) get a categorical renderer in
+ * GeoDa's cluster map colours: HH red, LL blue, LH light blue, HL light
+ * red, not significant light grey; areas without a value (left out) white.
+ */
+static int is_lisa_class(const char *name)
+{
+    return name != NULL && strncmp(name, "lisa_", 5) == 0 && ends_with(name, "_class");
+}
+
+static void put_lisa_renderer(sbuf *b, const kz_style_indicator *ind)
+{
+    static const struct {
+        const char *value, *label;
+        unsigned char rgb[3];
+    } cats[] = {{"1", "HH: hoch, Nachbarn hoch", {0xff, 0x00, 0x00}},
+                {"3", "LL: niedrig, Nachbarn niedrig", {0x00, 0x00, 0xff}},
+                {"2", "LH: niedrig, Nachbarn hoch", {0xa7, 0xad, 0xf9}},
+                {"4", "HL: hoch, Nachbarn niedrig", {0xf4, 0xad, 0xa8}},
+                {"0", "nicht signifikant", {0xee, 0xee, 0xee}},
+                {"", "keine Werte", {0xff, 0xff, 0xff}}};
+    size_t i;
+    put(b, " <renderer-v2 type=\"categorizedSymbol\" attr=\"");
+    put_xml(b, ind->name);
+    put(b, "\" symbollevels=\"0\" forceraster=\"0\" enableorderby=\"0\""
+           " referencescale=\"-1\">\n  <categories>\n");
+    for (i = 0; i < sizeof(cats) / sizeof(cats[0]); i++) {
+        putf(b, "   <category render=\"true\" symbol=\"%zu\" value=\"%s\" label=\"", i,
+             cats[i].value);
+        put_xml(b, cats[i].label);
+        put(b, "\"/>\n");
+    }
+    put(b, "  </categories>\n  <symbols>\n");
+    for (i = 0; i < sizeof(cats) / sizeof(cats[0]); i++) {
+        char name[16];
+        snprintf(name, sizeof(name), "%zu", i);
+        put_fill_symbol(b, name, cats[i].rgb, 1);
+    }
+    put(b, "  </symbols>\n </renderer-v2>\n");
+}
+
 static void put_renderer(sbuf *b, const kz_style_indicator *ind, const kz_style_map *map)
 {
     static const unsigned char grey[3] = {0xd9, 0xd9, 0xd9};
     int i;
+    if (is_lisa_class(ind->name)) {
+        put_lisa_renderer(b, ind);
+        return;
+    }
     if (map->n_classes == 0) {
         /* No values: outlines only, so the layer still shows. */
         put(b, " <renderer-v2 type=\"singleSymbol\" symbollevels=\"0\" forceraster=\"0\""
