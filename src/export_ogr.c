@@ -4,6 +4,8 @@
 #include "ctx_internal.h"
 #include "kiez/export.h"
 #include "store.h"
+#include "store_coverage.h"
+#include "store_effect.h"
 
 #include <cpl_conv.h>
 #include <cpl_error.h>
@@ -138,6 +140,131 @@ static int write_level(GDALDatasetH ds, kz_db *db, kz_ctx *ctx, const char *path
     return kz_store__each_area(db, ctx, level, period, n_cat, area_row, &w);
 }
 
+/* Days since 1970-01-01 of a civil date and back (H. Hinnant, "chrono-
+ * Compatible Low-Level Date Algorithms"), for the periods' end dates. */
+static long days_from_civil(int y, int m, int d)
+{
+    int era, yoe, doy, doe;
+    y -= m <= 2;
+    era = (y >= 0 ? y : y - 399) / 400;
+    yoe = y - era * 400;
+    doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return (long)era * 146097L + doe - 719468L;
+}
+
+static void civil_from_days(long z, int *y, int *m, int *d)
+{
+    long era, doe, yoe, doy, mp;
+    z += 719468;
+    era = (z >= 0 ? z : z - 146096) / 146097;
+    doe = z - era * 146097;
+    yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    mp = (5 * doy + 2) / 153;
+    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
+    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
+    *y = (int)(yoe + era * 400 + (*m <= 2));
+}
+
+static long iso_days(const char *iso)
+{
+    int y = 0, m = 0, d = 0;
+    if (sscanf(iso, "%4d-%2d-%2d", &y, &m, &d) != 3)
+        return 0;
+    return days_from_civil(y, m, d);
+}
+
+typedef struct time_writer {
+    writer w;
+    int y0, m0, d0, y1, m1, d1; /* period_start, period_end */
+    double tolerance;           /* simplification, in CRS units */
+} time_writer;
+
+static int time_row(const kz_store_area *a, void *payload)
+{
+    time_writer *t = payload;
+    OGRFeatureH feat = OGR_F_Create(t->w.defn);
+    OGRGeometryH g = NULL;
+    size_t i;
+    if (feat == NULL)
+        return kz_ctx__error(t->w.ctx, KZ_E_NOMEM, "out of memory");
+    set_text(feat, 0, a->key);
+    set_text(feat, 1, a->name);
+    OGR_F_SetFieldDateTime(feat, 2, t->y0, t->m0, t->d0, 0, 0, 0, 0);
+    OGR_F_SetFieldDateTime(feat, 3, t->y1, t->m1, t->d1, 0, 0, 0, 0);
+    for (i = 0; i < t->w.n_ind; i++)
+        set_real(feat, 4 + (int)i, a->values[i]);
+    /* One copy of every polygon per period: simplified (topology kept per
+     * area) so the layer stays small; it is for animation, not measuring. */
+    if (a->wkb != NULL &&
+        OGR_G_CreateFromWkb((const void *)a->wkb, NULL, &g, (int)a->wkb_size) == OGRERR_NONE) {
+        OGRGeometryH s = OGR_G_SimplifyPreserveTopology(g, t->tolerance);
+        if (s != NULL) {
+            OGR_G_DestroyGeometry(g);
+            g = s;
+        }
+        OGR_F_SetGeometryDirectly(feat, OGR_G_ForceToMultiPolygon(g));
+    }
+    return write_feature(&t->w, feat);
+}
+
+/*
+ * <level>_time: one feature per area and period, valid from the period's
+ * reference date until the next period's (the last one for as long as the
+ * spacing before it), so QGIS's temporal controller can play the periods.
+ * Only for levels with at least two periods.
+ */
+static int write_timeline(GDALDatasetH ds, kz_db *db, kz_ctx *ctx, const char *path,
+                          const char *level, const kz_store_indicator *cat, size_t n_cat)
+{
+    OGRSpatialReferenceH srs;
+    time_writer t;
+    char **periods = NULL, name[256];
+    size_t n = 0, i;
+    int rc;
+
+    memset(&t, 0, sizeof(t));
+    if ((rc = kz_store__level_periods(db, ctx, level, &periods, &n)) != KZ_OK || n < 2)
+        goto done;
+    if ((srs = db_srs(db)) == NULL) {
+        rc = kz_ctx__error(ctx, KZ_E_INTERNAL, "cannot build the CRS %s", kz_db_crs(db));
+        goto done;
+    }
+    snprintf(name, sizeof(name), "%s_time", level);
+    t.tolerance = OSRIsGeographic(srs) ? 1e-4 : 10.0;
+    t.w.ctx = ctx;
+    t.w.path = path;
+    t.w.n_ind = n_cat;
+    t.w.layer = GDALDatasetCreateLayer(ds, name, srs, wkbMultiPolygon, NULL);
+    OSRDestroySpatialReference(srs);
+    if (t.w.layer == NULL) {
+        rc = gdal_fail(ctx, path, "cannot create a layer");
+        goto done;
+    }
+    if ((rc = add_field(ctx, path, t.w.layer, "key", OFTString)) != KZ_OK ||
+        (rc = add_field(ctx, path, t.w.layer, "name", OFTString)) != KZ_OK ||
+        (rc = add_field(ctx, path, t.w.layer, "period_start", OFTDate)) != KZ_OK ||
+        (rc = add_field(ctx, path, t.w.layer, "period_end", OFTDate)) != KZ_OK)
+        goto done;
+    for (i = 0; i < n_cat; i++)
+        if ((rc = add_field(ctx, path, t.w.layer, cat[i].name,
+                            strcmp(cat[i].kind, "class") == 0 ? OFTInteger : OFTReal)) != KZ_OK)
+            goto done;
+    t.w.defn = OGR_L_GetLayerDefn(t.w.layer);
+    for (i = 0; i < n; i++) {
+        long start = iso_days(periods[i]);
+        long end = i + 1 < n ? iso_days(periods[i + 1]) : start + (start - iso_days(periods[i - 1]));
+        civil_from_days(start, &t.y0, &t.m0, &t.d0);
+        civil_from_days(end, &t.y1, &t.m1, &t.d1);
+        if ((rc = kz_store__each_area(db, ctx, level, periods[i], n_cat, time_row, &t)) != KZ_OK)
+            goto done;
+    }
+done:
+    kz_store__free_strings(periods, n);
+    return rc;
+}
+
 static int series_row(const kz_store_series *r, void *payload)
 {
     writer *w = payload;
@@ -216,6 +343,49 @@ static int write_objects(GDALDatasetH ds, kz_db *db, kz_ctx *ctx, const char *pa
         return rc;
     w.defn = OGR_L_GetLayerDefn(w.layer);
     return kz_store__each_object(db, ctx, layer, object_row, &w);
+}
+
+/* Demand points of a coverage analysis (store_coverage.c). */
+static int demand_row(const kz_store_demand_point *pt, void *payload)
+{
+    writer *w = payload;
+    OGRFeatureH feat = OGR_F_Create(w->defn);
+    OGRGeometryH g = OGR_G_CreateGeometry(wkbPoint);
+    if (feat == NULL || g == NULL) {
+        if (feat)
+            OGR_F_Destroy(feat);
+        if (g)
+            OGR_G_DestroyGeometry(g);
+        return kz_ctx__error(w->ctx, KZ_E_NOMEM, "out of memory");
+    }
+    set_text(feat, 0, pt->area_key);
+    set_real(feat, 1, pt->weight);
+    set_real(feat, 2, pt->distance);
+    set_real(feat, 3, pt->access);
+    OGR_G_SetPoint_2D(g, 0, pt->x, pt->y);
+    OGR_F_SetGeometryDirectly(feat, g);
+    return write_feature(w, feat);
+}
+
+static int write_demand(GDALDatasetH ds, kz_db *db, kz_ctx *ctx, const char *path,
+                        const char *layer)
+{
+    OGRSpatialReferenceH srs = db_srs(db);
+    writer w = {ctx, path, NULL, NULL, 0, 0};
+    int rc;
+    if (srs == NULL)
+        return kz_ctx__error(ctx, KZ_E_INTERNAL, "cannot build the CRS %s", kz_db_crs(db));
+    w.layer = GDALDatasetCreateLayer(ds, layer, srs, wkbPoint, NULL);
+    OSRDestroySpatialReference(srs);
+    if (w.layer == NULL)
+        return gdal_fail(ctx, path, "cannot create a layer");
+    if ((rc = add_field(ctx, path, w.layer, "area_key", OFTString)) != KZ_OK ||
+        (rc = add_field(ctx, path, w.layer, "weight", OFTReal)) != KZ_OK ||
+        (rc = add_field(ctx, path, w.layer, "distance", OFTReal)) != KZ_OK ||
+        (rc = add_field(ctx, path, w.layer, "access", OFTReal)) != KZ_OK)
+        return rc;
+    w.defn = OGR_L_GetLayerDefn(w.layer);
+    return kz_store__each_demand_point(db, ctx, layer, demand_row, &w);
 }
 
 static int write_catalogue(GDALDatasetH ds, kz_ctx *ctx, const char *path,
@@ -354,8 +524,8 @@ int kz_export_gpkg(kz_db *db, kz_ctx *ctx, const char *path)
     GDALDriverH drv;
     GDALDatasetH ds = NULL;
     char tmp[PATH_MAX_LEN];
-    char **levels = NULL, **objects = NULL;
-    size_t n_levels = 0, n_objects = 0, n_cat = 0, i;
+    char **levels = NULL, **objects = NULL, **demand = NULL;
+    size_t n_levels = 0, n_objects = 0, n_demand = 0, n_cat = 0, i;
     kz_store_indicator *cat = NULL;
     int rc;
 
@@ -366,6 +536,7 @@ int kz_export_gpkg(kz_db *db, kz_ctx *ctx, const char *path)
         return kz_ctx__error(ctx, KZ_E_INTERNAL, "GDAL has no GPKG driver");
     if ((rc = kz_store__level_names(db, ctx, &levels, &n_levels)) != KZ_OK ||
         (rc = kz_store__object_layer_names(db, ctx, &objects, &n_objects)) != KZ_OK ||
+        (rc = kz_store__demand_layer_names(db, ctx, &demand, &n_demand)) != KZ_OK ||
         (rc = kz_store__catalogue(db, ctx, &cat, &n_cat)) != KZ_OK)
         goto done;
     CPLPushErrorHandler(CPLQuietErrorHandler);
@@ -382,16 +553,21 @@ int kz_export_gpkg(kz_db *db, kz_ctx *ctx, const char *path)
     }
     for (i = 0; i < n_levels; i++) {
         if ((rc = write_level(ds, db, ctx, path, levels[i], cat, n_cat, NULL)) != KZ_OK ||
-            (rc = write_series(ds, db, ctx, path, levels[i])) != KZ_OK)
+            (rc = write_series(ds, db, ctx, path, levels[i])) != KZ_OK ||
+            (rc = write_timeline(ds, db, ctx, path, levels[i], cat, n_cat)) != KZ_OK)
             goto done;
         kz_ctx__progress(ctx, "export", (long long)i + 1, (long long)n_levels);
     }
     for (i = 0; i < n_objects; i++)
         if ((rc = write_objects(ds, db, ctx, path, objects[i])) != KZ_OK)
             goto done;
+    for (i = 0; i < n_demand; i++)
+        if ((rc = write_demand(ds, db, ctx, path, demand[i])) != KZ_OK)
+            goto done;
     if ((rc = write_catalogue(ds, ctx, path, cat, n_cat)) != KZ_OK ||
         (rc = write_findings(ds, db, ctx, path)) != KZ_OK ||
-        (rc = write_statistics(ds, db, ctx, path)) != KZ_OK)
+        (rc = write_statistics(ds, db, ctx, path)) != KZ_OK ||
+        (rc = kz_export__measures(ds, db, ctx, path)) != KZ_OK) /* export_measures.c */
         goto done;
     if (GDALDatasetCommitTransaction(ds) != OGRERR_NONE) {
         rc = gdal_fail(ctx, path, "cannot commit");
@@ -414,6 +590,7 @@ done:
     CPLPopErrorHandler();
     kz_store__free_strings(levels, n_levels);
     kz_store__free_strings(objects, n_objects);
+    kz_store__free_strings(demand, n_demand);
     kz_store__free_catalogue(cat, n_cat);
     return rc;
 }

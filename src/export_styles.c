@@ -257,6 +257,46 @@ typedef struct job {
     int geographic;
 } job;
 
+/*
+ * The default style of <level>_time: the level's default style plus the
+ * temporal properties (QgsVectorLayerTemporalProperties, mode 2 = start and
+ * end from fields), so QGIS's temporal controller plays the periods.
+ */
+static int add_timeline_style(job *jb, const char *level, const char *qml, const char *desc)
+{
+    static const char temporal[] =
+        "\n  <temporal enabled=\"1\" mode=\"2\" startField=\"period_start\" "
+        "endField=\"period_end\" durationField=\"\" durationUnit=\"min\" "
+        "startExpression=\"\" endExpression=\"\" fixedDuration=\"0\" accumulate=\"0\">"
+        "<fixedRange><start></start><end></end></fixedRange></temporal>";
+    char name[256];
+    const char *open = strstr(qml, "<qgis"), *close, *geom_col;
+    OGRLayerH l;
+    char *text;
+    size_t head, len = strlen(qml);
+    int rc;
+
+    snprintf(name, sizeof(name), "%s_time", level);
+    if (jb->ds == NULL || (l = GDALDatasetGetLayerByName(jb->ds, name)) == NULL)
+        return KZ_OK;
+    if (open == NULL || (close = strchr(open, '>')) == NULL)
+        return kz_ctx__error(jb->ctx, KZ_E_INTERNAL, "style of %s: no <qgis> element", level);
+    geom_col = OGR_L_GetGeometryColumn(l);
+    if (geom_col == NULL || geom_col[0] == '\0')
+        geom_col = "geom";
+    head = (size_t)(close - qml) + 1;
+    if ((text = malloc(len + sizeof(temporal))) == NULL)
+        return kz_ctx__error(jb->ctx, KZ_E_NOMEM, "out of memory");
+    memcpy(text, qml, head);
+    memcpy(text + head, temporal, sizeof(temporal) - 1);
+    memcpy(text + head + sizeof(temporal) - 1, qml + head, len - head + 1);
+    if ((rc = drop_old_rows(jb->styles, jb->ctx, jb->gpkg_path, name)) == KZ_OK)
+        rc = add_row(jb->styles, jb->ctx, jb->gpkg_path, name, geom_col, "timeline", text, 1, desc,
+                     &jb->now);
+    free(text);
+    return rc;
+}
+
 static int style_level(job *jb, const char *level)
 {
     level_values lv;
@@ -318,6 +358,8 @@ static int style_level(job *jb, const char *level)
                          j == 0, desc, &jb->now);
         if (rc == KZ_OK && j == 0 && path[0] != '\0')
             rc = write_file(jb->ctx, path, qml);
+        if (rc == KZ_OK && j == 0)
+            rc = add_timeline_style(jb, level, qml, desc);
         kz_style_qml_free(qml);
         if (rc != KZ_OK)
             goto done;

@@ -242,3 +242,7 @@ typedef struct kz_store_statistic {
 } kz_store_statistic;
 typedef int (*kz_store_statistic_fn)(const kz_store_statistic *s, void *payload);
 int kz_store__each_statistic(kz_db *db, kz_ctx *ctx, kz_store_statistic_fn fn, void *payload);
+
+/* The periods of a level that have indicator values, ascending. Caller
+ * frees with kz_store__free_strings(). */
+int kz_store__level_periods(kz_db *db, kz_ctx *ctx, const char *level, char ***out, size_t *n);

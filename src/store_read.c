@@ -80,6 +80,45 @@ int kz_store__level_names(kz_db *db, kz_ctx *ctx, char ***out, size_t *n)
     return strings_of(db, ctx, "SELECT name FROM level ORDER BY rank, name", out, n);
 }
 
+int kz_store__level_periods(kz_db *db, kz_ctx *ctx, const char *level, char ***out, size_t *n)
+{
+    sqlite3_stmt *st = NULL;
+    char **list = NULL;
+    size_t cap = 0;
+    int rc;
+    *out = NULL;
+    *n = 0;
+    if ((rc = kz_store__prepare(db, ctx, &st,
+                                "SELECT DISTINCT period FROM indicator_value WHERE level = ?1"
+                                " ORDER BY period")) != KZ_OK)
+        return rc;
+    kz_store__bind_text(st, 1, level);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (*n == cap) {
+            char **more = realloc(list, (cap = cap ? cap * 2 : 16) * sizeof(char *));
+            if (more == NULL)
+                goto nomem;
+            list = more;
+        }
+        if ((list[*n] = dup_col(st, 0)) == NULL)
+            goto nomem;
+        (*n)++;
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        kz_store__free_strings(list, *n);
+        *n = 0;
+        return kz_store__fail(db, ctx, KZ_E_IO, "reading periods");
+    }
+    *out = list;
+    return KZ_OK;
+nomem:
+    sqlite3_finalize(st);
+    kz_store__free_strings(list, *n);
+    *n = 0;
+    return kz_ctx__error(ctx, KZ_E_NOMEM, "out of memory");
+}
+
 int kz_store__object_layer_names(kz_db *db, kz_ctx *ctx, char ***out, size_t *n)
 {
     return strings_of(db, ctx, "SELECT name FROM object_layer ORDER BY name", out, n);
