@@ -11,6 +11,7 @@
 #include "kiez/standardise.h"
 #include "kiez/trend.h"
 #include "store.h"
+#include "store_coverage.h"
 #include "strmap.h"
 
 #include <math.h>
@@ -321,6 +322,9 @@ int kz_compute_derived(kz_db *db, kz_ctx *ctx, const kz_project *p)
     size_t n_levels = 0, i, j;
     int rc;
     if ((rc = kz_store__clear_derived(db, ctx)) != KZ_OK)
+        return rc;
+    /* Coverage first, so indices and spatial statistics may use its columns. */
+    if ((rc = kz_compute__coverage(db, ctx, p)) != KZ_OK)
         return rc;
     for (i = 0; i < p->n_indices; i++)
         if ((rc = compute_index(db, ctx, p, &p->indices[i])) != KZ_OK)

@@ -162,6 +162,7 @@ typedef struct pstate {
     kz_project *p;
     item_loc *lv, *tb, *in, *ob, *ix, *tr, *sp, *co;
     item_loc out;
+    item_loc *cv; /* coverage */
 } pstate;
 
 /* ---- errors ------------------------------------------------------------ */
@@ -616,6 +617,7 @@ enum {
     T_TRENDS,
     T_SPATIAL,
     T_CORRELATIONS,
+    T_COVERAGE,
     T_OUTPUTS,
     T_N
 };
@@ -631,6 +633,7 @@ static const field top_fields[] = {
     FLD(kz_project, "trends", F_SECTION, 0, trends),
     FLD(kz_project, "spatial", F_SECTION, 0, spatial),
     FLD(kz_project, "correlations", F_SECTION, 0, correlations),
+    FLD(kz_project, "coverage", F_SECTION, 0, coverage),
     FLD(kz_project, "outputs", F_SECTION, 0, outputs),
 };
 
@@ -819,6 +822,47 @@ static const field correlation_fields[] = {
     FLD_L(kz_correlation_def, "indicators", indicators, n_indicators),
     FLD_E(kz_correlation_def, "method", F_ENUM, methods, ev_corr_method),
     FLD(kz_correlation_def, "period", F_STR, 0, period),
+};
+
+static const enum_val ev_supply[] = {
+    {"count", KZ_SUPPLY_COUNT, 0}, {"capacity", KZ_SUPPLY_CAPACITY, 0}, {NULL, 0, 0}};
+
+enum {
+    V_NAME,
+    V_LABEL,
+    V_OBJECTS,
+    V_CATEGORY,
+    V_CATEGORIES,
+    V_LEVEL,
+    V_SUPPLY,
+    V_DEMAND,
+    V_PER,
+    V_NEED_FACTOR,
+    V_RADIUS,
+    V_ACCESS_RADIUS,
+    V_DEMAND_POINTS,
+    V_N
+};
+/* category (one) and categories (several) fill the same list; check_coverage
+ * merges them. */
+typedef struct coverage_raw {
+    kz_coverage_def def;
+    char *category;
+} coverage_raw;
+static const field coverage_fields[] = {
+    FLD(coverage_raw, "name", F_IDENT, 1, def.name),
+    FLD(coverage_raw, "label", F_STR, 0, def.label),
+    FLD(coverage_raw, "objects", F_STR, 1, def.objects),
+    FLD(coverage_raw, "category", F_STR, 0, category),
+    FLD_L(coverage_raw, "categories", def.categories, def.n_categories),
+    FLD(coverage_raw, "level", F_STR, 1, def.level),
+    FLD_E(coverage_raw, "supply", F_ENUM, def.supply, ev_supply),
+    FLD(coverage_raw, "demand", F_STR, 1, def.demand),
+    FLD(coverage_raw, "per", F_NUM, 0, def.per),
+    FLD(coverage_raw, "need_factor", F_NUM, 0, def.need_factor),
+    FLD(coverage_raw, "radius", F_NUM, 0, def.radius),
+    FLD(coverage_raw, "access_radius", F_NUM, 0, def.access_radius),
+    FLD_M(coverage_raw, "demand_points", def.demand_points, def.n_demand_points),
 };
 
 enum { U_DIR, U_GPKG, U_GEOJSON, U_REPORT, U_N };
@@ -1908,6 +1952,177 @@ static int check_spatial(pstate *s)
     return KZ_OK;
 }
 
+/* ---- coverage ------------------------------------------------------------ */
+
+static int is_number_ok(const node *at, double v, int positive)
+{
+    return at == NULL || is_null(at) || (positive ? v > 0 : v >= 0);
+}
+
+/* demand_points: {method: grid|centroid|surface|zensus|points, cell: M,
+ * source: S, count: F, layer: true|false}. */
+static int check_demand_points(pstate *s, kz_coverage_def *C, const item_loc *lc, const char *pre)
+{
+    static const char *const methods[] = {"grid", "centroid", "surface", "zensus", "points"};
+    const node *at = lc->at[V_DEMAND_POINTS];
+    char kp[96];
+    size_t i;
+    int m, rc, cell_given = 0;
+
+    snprintf(kp, sizeof(kp), "%s.demand_points", pre);
+    C->demand_method = 0; /* KZ_DEMAND_GRID */
+    C->demand_cell = 100;
+    for (i = 0; i < C->n_demand_points; i++) {
+        const char *k = C->demand_points[2 * i], *v = C->demand_points[2 * i + 1];
+        if (strcmp(k, "method") == 0) {
+            for (m = 0; m < 5 && strcasecmp(v, methods[m]) != 0; m++)
+                ;
+            if (m == 5)
+                return err_at(s, at, kp,
+                              "method \"%.60s\" is not one of grid, centroid, surface, zensus, "
+                              "points",
+                              v);
+            C->demand_method = m; /* the order of enum kz_demand_method */
+        } else if (strcmp(k, "cell") == 0) {
+            if (parse_number(v, &C->demand_cell) != 0 || !(C->demand_cell > 0))
+                return err_at(s, at, kp, "cell must be a positive distance such as 100, not "
+                                         "\"%.60s\"",
+                              v);
+            cell_given = 1;
+        } else if (strcmp(k, "source") == 0 || strcmp(k, "count") == 0) {
+            char **dst = k[0] == 's' ? &C->demand_source : &C->demand_count;
+            if (*dst == NULL && (*dst = xstrdup(v)) == NULL)
+                return nomem(s);
+        } else if (strcmp(k, "layer") == 0) {
+            if (parse_bool(v, &C->demand_layer) != 0)
+                return err_at(s, at, kp, "layer must be true or false, not \"%.60s\"", v);
+        } else {
+            return err_at(s, at, kp,
+                          "unknown key \"%.60s\"; the keys allowed here are method, cell, "
+                          "source, count, layer",
+                          k);
+        }
+    }
+    if (cell_given && C->demand_method != 0)
+        return err_at(s, at, kp, "cell only applies with method: grid");
+    if (C->demand_method >= 3) {
+        if (C->demand_source == NULL)
+            return err_at(s, at, kp, "method %s needs source: the %s", methods[C->demand_method],
+                          C->demand_method == 3 ? "Zensus grid CSV file"
+                                                : "point layer with the counts");
+        if (C->demand_method == 4 && C->demand_count == NULL)
+            return err_at(s, at, kp, "method points needs count: the field with the counts");
+        snprintf(kp, sizeof(kp), "%s.demand_points.source", pre);
+        if ((rc = resolve_source(s, at, kp, &C->demand_source, C->demand_method == 4, 0)) !=
+            KZ_OK)
+            return rc;
+    } else if (C->demand_source != NULL || C->demand_count != NULL) {
+        return err_at(s, at, kp, "source and count only apply with method: zensus or points");
+    }
+    return KZ_OK;
+}
+
+static int check_coverage(pstate *s, coverage_raw *raw)
+{
+    kz_project *p = s->p;
+    size_t i, j;
+    char kp[96], pre[48], layer[MAX_NAME + 16];
+    int rc;
+
+    for (i = 0; i < p->n_coverage; i++) {
+        kz_coverage_def *C = &p->coverage[i];
+        const item_loc *lc = &s->cv[i];
+        const char *d;
+        int obj = -1;
+        snprintf(pre, sizeof(pre), "coverage[%zu]", i);
+#define KP(k) (key_path(kp, sizeof(kp), pre, k), kp)
+        *C = raw[i].def;
+        memset(&raw[i].def, 0, sizeof(raw[i].def));
+        if (raw[i].category != NULL) {
+            if (C->n_categories > 0)
+                return err_at(s, lc->at[V_CATEGORY], KP("category"),
+                              "give category (one) or categories (a list), not both");
+            if ((C->categories = xcalloc(1, sizeof(char *))) == NULL)
+                return nomem(s);
+            C->categories[0] = raw[i].category;
+            C->n_categories = 1;
+            raw[i].category = NULL;
+        }
+        for (j = 0; j < i; j++)
+            if (strcmp(C->name, p->coverage[j].name) == 0)
+                return err_at(s, lc->at[V_NAME], KP("name"),
+                              "\"%s\" is already the name of coverage[%zu]", C->name, j);
+        if (level_index(p, C->level) < 0)
+            return err_at(s, lc->at[V_LEVEL], KP("level"), "level \"%s\" is not defined under levels",
+                          C->level);
+        for (j = 0; j < p->n_objects; j++)
+            if (strcmp(p->objects[j].name, C->objects) == 0)
+                obj = (int)j;
+        if (obj < 0)
+            return err_at(s, lc->at[V_OBJECTS], KP("objects"),
+                          "object layer \"%s\" is not defined under objects", C->objects);
+        if (C->supply == KZ_SUPPLY_CAPACITY && p->objects[obj].capacity == NULL)
+            return err_at(s, lc->at[V_SUPPLY], KP("supply"),
+                          "supply: capacity needs a capacity field on objects \"%s\"; add "
+                          "capacity: FIELD there or use supply: count",
+                          C->objects);
+        /* demand: "a" or "a + b + ..." */
+        for (d = C->demand;;) {
+            const char *plus = strchr(d, '+'), *e = plus ? plus : d + strlen(d);
+            while (d < e && isspace((unsigned char)*d))
+                d++;
+            while (e > d && isspace((unsigned char)e[-1]))
+                e--;
+            if (e == d)
+                return err_at(s, lc->at[V_DEMAND], KP("demand"),
+                              "expected a variable name, or names joined by + to add them up");
+            if (plus == NULL)
+                break;
+            d = plus + 1;
+        }
+        if (lc->at[V_PER] == NULL || is_null(lc->at[V_PER]))
+            C->per = 100;
+        else if (!(C->per >= 1 && C->per <= 1e9 && C->per == floor(C->per)))
+            return err_at(s, lc->at[V_PER], KP("per"),
+                          "must be a whole number of people such as 100 or 1000 (it becomes "
+                          "part of the column name)");
+        if (!is_number_ok(lc->at[V_NEED_FACTOR], C->need_factor, 1))
+            return err_at(s, lc->at[V_NEED_FACTOR], KP("need_factor"),
+                          "must be positive (need = factor x demand)");
+        if (!is_number_ok(lc->at[V_RADIUS], C->radius, 1))
+            return err_at(s, lc->at[V_RADIUS], KP("radius"), "must be a positive distance");
+        if (!is_number_ok(lc->at[V_ACCESS_RADIUS], C->access_radius, 1))
+            return err_at(s, lc->at[V_ACCESS_RADIUS], KP("access_radius"),
+                          "must be a positive distance");
+        if ((rc = check_demand_points(s, C, lc, pre)) != KZ_OK)
+            return rc;
+        if (C->n_demand_points > 0 && C->radius == 0 && C->access_radius == 0)
+            return err_at(s, lc->at[V_DEMAND_POINTS], KP("demand_points"),
+                          "demand points serve radius and access_radius; give one of them or "
+                          "remove demand_points");
+        if (C->demand_layer) {
+            snprintf(layer, sizeof(layer), "%s_demand", C->name);
+            if ((rc = check_layer_name(s, lc->at[V_NAME], KP("name"), layer)) != KZ_OK)
+                return rc;
+            for (j = 0; j < p->n_objects; j++)
+                if (strcmp(p->objects[j].name, layer) == 0)
+                    return err_at(s, lc->at[V_NAME], KP("name"),
+                                  "the demand point layer \"%s\" would have the name of an "
+                                  "object layer; rename one of them",
+                                  layer);
+            if (level_index(p, layer) >= 0)
+                return err_at(s, lc->at[V_NAME], KP("name"),
+                              "the demand point layer \"%s\" would have the name of a level; "
+                              "rename one of them",
+                              layer);
+        }
+#undef KP
+    }
+    return KZ_OK;
+}
+
+static void free_coverage_raw(coverage_raw *raw, size_t n);
+
 /* ---- the document ----------------------------------------------------------- */
 
 static int parse_document(pstate *s, const node *root)
@@ -2026,6 +2241,27 @@ static int parse_document(pstate *s, const node *root)
     if ((rc = check_spatial(s)) != KZ_OK)
         return rc;
 
+    {
+        coverage_raw *raw = NULL;
+        size_t n_raw = 0;
+        if ((rc = section_items(s, top[T_COVERAGE], "coverage", MAX_ITEMS, sizeof(coverage_raw),
+                                &items, &n_raw, &s->cv)) != KZ_OK)
+            return rc;
+        raw = items;
+        if (n_raw > 0 && (p->coverage = xcalloc(n_raw, sizeof(kz_coverage_def))) == NULL) {
+            free_coverage_raw(raw, n_raw);
+            return nomem(s);
+        }
+        p->n_coverage = n_raw;
+        rc = parse_items(s, top[T_COVERAGE], "coverage", coverage_fields, NFIELDS(coverage_fields),
+                         (char *)raw, sizeof(coverage_raw), n_raw, s->cv);
+        if (rc == KZ_OK)
+            rc = check_coverage(s, raw);
+        free_coverage_raw(raw, n_raw);
+        if (rc != KZ_OK)
+            return rc;
+    }
+
     if (top[T_OUTPUTS] != NULL && !is_null(top[T_OUTPUTS])) {
         if ((rc = parse_fields(s, top[T_OUTPUTS], "outputs", output_fields, NFIELDS(output_fields),
                                &p->outputs, s->out.at)) != KZ_OK)
@@ -2091,6 +2327,7 @@ done:
     free(s.ob);
     free(s.ix);
     free(s.tr);
+    free(s.cv);
     free(s.sp);
     free(s.co);
     if (rc != KZ_OK) {
@@ -2157,6 +2394,31 @@ static void free_list(char **v, size_t n)
     for (i = 0; i < n; i++)
         free(v[i]);
     free(v);
+}
+
+static void free_coverage(kz_coverage_def *C)
+{
+    free(C->name);
+    free(C->label);
+    free(C->objects);
+    free_list(C->categories, C->n_categories);
+    free(C->level);
+    free(C->demand);
+    free_list(C->demand_points, 2 * C->n_demand_points);
+    free(C->demand_source);
+    free(C->demand_count);
+}
+
+/* Items not yet moved into the project (after an error, or the merged
+ * category). */
+static void free_coverage_raw(coverage_raw *raw, size_t n)
+{
+    size_t i;
+    for (i = 0; raw != NULL && i < n; i++) {
+        free_coverage(&raw[i].def);
+        free(raw[i].category);
+    }
+    free(raw);
 }
 
 void kz_project_free(kz_project *p)
@@ -2253,6 +2515,9 @@ void kz_project_free(kz_project *p)
         free(C->period);
     }
     free(p->correlations);
+    for (i = 0; i < p->n_coverage; i++)
+        free_coverage(&p->coverage[i]);
+    free(p->coverage);
     free(p->outputs.dir);
     free(p->outputs.gpkg);
     free(p->path);

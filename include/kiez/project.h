@@ -187,6 +187,42 @@ typedef struct kz_correlation_def {
     char *period;        /* ISO date; NULL = latest period where all have values */
 } kz_correlation_def;
 
+/* What a coverage analysis counts as supply (kz_coverage_def.supply). */
+enum kz_supply { KZ_SUPPLY_COUNT = 0, KZ_SUPPLY_CAPACITY = 1 };
+
+/*
+ * Supply of an object layer for a target population, per area of `level`
+ * and of every coarser level (counts and supply summed up the parent
+ * chain, ratios recomputed from the sums), stored at the latest period
+ * with demand values: <name>_count, <name>_supply (supply: capacity),
+ * <name>_per_<per> (supply per `per` people), <name>_coverage (% of need =
+ * need_factor × demand), and with demand points <name>_dist (demand-
+ * weighted mean distance to the nearest object), <name>_within (% of
+ * demand within `radius`), <name>_access (2SFCA within access_radius, per
+ * `per` people). See docs/project-file.md and demand.h.
+ */
+typedef struct kz_coverage_def {
+    char *name;          /* identifier, prefix of the output columns */
+    char *label;         /* human label */
+    char *objects;       /* object layer */
+    char **categories;   /* only objects of these categories (category: or categories:) */
+    size_t n_categories; /* 0 = all objects */
+    char *level;         /* finest level the objects are counted into */
+    int supply;          /* enum kz_supply; default count */
+    char *demand;        /* variable with the people in need; "a + b" sums variables */
+    double per;          /* ratio per this many people; default 100 */
+    double need_factor;  /* need = factor × demand; 0 = no coverage column */
+    double radius;       /* share of demand within this distance; 0 = none */
+    double access_radius; /* 2SFCA catchment; 0 = none */
+    char **demand_points; /* the demand_points mapping as written: (key, value) pairs */
+    size_t n_demand_points;
+    int demand_method;   /* parsed: enum kz_demand_method (demand.h); default grid */
+    double demand_cell;  /* parsed: grid cell size, default 100 */
+    char *demand_source; /* parsed: Zensus CSV or OGR point source (resolved) */
+    char *demand_count;  /* parsed: count column / field */
+    int demand_layer;    /* parsed: 1 = write the points as layer <name>_demand */
+} kz_coverage_def;
+
 typedef struct kz_output_def {
     char *dir;           /* output folder (resolved against the working dir) */
     char *gpkg;          /* GeoPackage file name inside dir; NULL = none */
@@ -215,6 +251,8 @@ typedef struct kz_project {
     size_t n_spatial;
     kz_correlation_def *correlations;
     size_t n_correlations;
+    kz_coverage_def *coverage;
+    size_t n_coverage;
     kz_output_def outputs;
 } kz_project;
 

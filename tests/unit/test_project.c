@@ -269,7 +269,7 @@ static const bad_case bad_cases[] = {
     {HDR "    colour: red\n",
      "inline.yml:7:5: levels[0].colour: unknown key; the keys allowed here are name, title, "
      "source"},
-    {HDR "coverage: []\n", "inline.yml:7:1: coverage: unknown key; the keys allowed here are name"},
+    {HDR "palette: []\n", "inline.yml:7:1: palette: unknown key; the keys allowed here are name"},
     {HDR "indicator:\n", "inline.yml:7:1: indicator: unknown key; did you mean \"indicators\"?"},
     {HDR "    key: X\n", "inline.yml:7:5: levels[0].key: given twice (first on line 6)"},
     /* types */
