@@ -482,6 +482,55 @@ static int write_statistics(GDALDatasetH ds, kz_db *db, kz_ctx *ctx, const char 
     return kz_store__each_statistic(db, ctx, statistic_row, &w);
 }
 
+/*
+ * Provenance: the run that produced the package (kiez version, project
+ * file, times, inputs with sizes and record counts) as a table and as
+ * dataset metadata (gpkg_metadata), so a file found later says where it
+ * came from.
+ */
+static int write_provenance(GDALDatasetH ds, kz_db *db, kz_ctx *ctx, const char *path)
+{
+    static const char *const fields[] = {"kiez_version", "project", "started", "finished",
+                                         "crs", "inputs"};
+    kz_store_run run;
+    writer w = {ctx, path, NULL, NULL, 0, 0};
+    OGRFeatureH feat;
+    size_t f;
+    int rc;
+    if ((rc = kz_store__last_run(db, ctx, &run)) != KZ_OK)
+        return rc;
+    GDALSetMetadataItem(ds, "KIEZ_VERSION", kz_version(), NULL);
+    GDALSetMetadataItem(ds, "KIEZ_CRS", kz_db_crs(db), NULL);
+    if (run.started[0]) {
+        GDALSetMetadataItem(ds, "KIEZ_PROJECT", run.project, NULL);
+        GDALSetMetadataItem(ds, "KIEZ_RUN_STARTED", run.started, NULL);
+        GDALSetMetadataItem(ds, "KIEZ_RUN_FINISHED", run.finished, NULL);
+    }
+    w.layer = GDALDatasetCreateLayer(ds, "provenance", NULL, wkbNone, NULL);
+    if (w.layer == NULL) {
+        free(run.inputs);
+        return gdal_fail(ctx, path, "cannot create a table");
+    }
+    for (f = 0; f < sizeof(fields) / sizeof(fields[0]); f++)
+        if ((rc = add_field(ctx, path, w.layer, fields[f], OFTString)) != KZ_OK) {
+            free(run.inputs);
+            return rc;
+        }
+    w.defn = OGR_L_GetLayerDefn(w.layer);
+    if ((feat = OGR_F_Create(w.defn)) == NULL) {
+        free(run.inputs);
+        return kz_ctx__error(ctx, KZ_E_NOMEM, "out of memory");
+    }
+    set_text(feat, 0, kz_version());
+    set_text(feat, 1, run.project[0] ? run.project : NULL);
+    set_text(feat, 2, run.started[0] ? run.started : NULL);
+    set_text(feat, 3, run.finished[0] ? run.finished : NULL);
+    set_text(feat, 4, kz_db_crs(db));
+    set_text(feat, 5, run.inputs);
+    free(run.inputs);
+    return write_feature(&w, feat);
+}
+
 static int write_findings(GDALDatasetH ds, kz_db *db, kz_ctx *ctx, const char *path)
 {
     writer w = {ctx, path, NULL, NULL, 0, 0};
@@ -567,6 +616,7 @@ int kz_export_gpkg(kz_db *db, kz_ctx *ctx, const char *path)
     if ((rc = write_catalogue(ds, ctx, path, cat, n_cat)) != KZ_OK ||
         (rc = write_findings(ds, db, ctx, path)) != KZ_OK ||
         (rc = write_statistics(ds, db, ctx, path)) != KZ_OK ||
+        (rc = write_provenance(ds, db, ctx, path)) != KZ_OK ||
         (rc = kz_export__measures(ds, db, ctx, path)) != KZ_OK) /* export_measures.c */
         goto done;
     if (GDALDatasetCommitTransaction(ds) != OGRERR_NONE) {

@@ -54,6 +54,12 @@ static int import_source_level(kz_db *db, kz_ctx *ctx, const kz_level_def *def, 
                                   def->source, rank)) != KZ_OK)
         goto done;
     n = kz_layer_count(layer);
+    {
+        long long source_id;
+        if ((rc = kz_store__add_source(db, ctx, "areas", def->source, &source_id)) != KZ_OK ||
+            (rc = kz_store__source_records(db, ctx, source_id, (long long)n)) != KZ_OK)
+            goto done;
+    }
     for (i = 0; i < n; i++) {
         size_t size;
         const unsigned char *wkb = kz_layer_wkb(layer, i, &size);

@@ -51,6 +51,12 @@ int kz_import_objects(kz_db *db, kz_ctx *ctx, const kz_project *p, size_t index)
                                          def->category, def->capacity)) != KZ_OK)
         goto done;
     n = kz_layer_count(layer);
+    {
+        long long source_id;
+        if ((rc = kz_store__add_source(db, ctx, "objects", def->source, &source_id)) != KZ_OK ||
+            (rc = kz_store__source_records(db, ctx, source_id, (long long)n)) != KZ_OK)
+            goto done;
+    }
     for (i = 0; i < n; i++) {
         char idbuf[32];
         const char *id = kz_layer_key(layer, i);

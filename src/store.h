@@ -246,3 +246,12 @@ int kz_store__each_statistic(kz_db *db, kz_ctx *ctx, kz_store_statistic_fn fn, v
 /* The periods of a level that have indicator values, ascending. Caller
  * frees with kz_store__free_strings(). */
 int kz_store__level_periods(kz_db *db, kz_ctx *ctx, const char *level, char ***out, size_t *n);
+
+/* The latest recorded run (provenance); fields are "" when there is none.
+ * Caller frees *inputs (JSON text) with free(). */
+typedef struct kz_store_run {
+    char started[32], finished[32], version[32];
+    char project[1024];
+    char *inputs;
+} kz_store_run;
+int kz_store__last_run(kz_db *db, kz_ctx *ctx, kz_store_run *out);

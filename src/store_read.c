@@ -9,6 +9,7 @@
 #include "strmap.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -339,4 +340,29 @@ int kz_store__each_finding(kz_db *db, kz_ctx *ctx, kz_store_finding_fn fn, void 
     }
     sqlite3_finalize(st);
     return rc == SQLITE_DONE ? KZ_OK : kz_store__fail(db, ctx, KZ_E_IO, "reading findings");
+}
+
+int kz_store__last_run(kz_db *db, kz_ctx *ctx, kz_store_run *out)
+{
+    sqlite3_stmt *st = NULL;
+    int rc;
+    memset(out, 0, sizeof(*out));
+    if ((rc = kz_store__prepare(db, ctx, &st,
+                                "SELECT started, finished, project, version, inputs FROM run"
+                                " ORDER BY id DESC LIMIT 1")) != KZ_OK)
+        return rc;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        const char *s;
+        if ((s = (const char *)sqlite3_column_text(st, 0)) != NULL)
+            snprintf(out->started, sizeof(out->started), "%s", s);
+        if ((s = (const char *)sqlite3_column_text(st, 1)) != NULL)
+            snprintf(out->finished, sizeof(out->finished), "%s", s);
+        if ((s = (const char *)sqlite3_column_text(st, 2)) != NULL)
+            snprintf(out->project, sizeof(out->project), "%s", s);
+        if ((s = (const char *)sqlite3_column_text(st, 3)) != NULL)
+            snprintf(out->version, sizeof(out->version), "%s", s);
+        out->inputs = dup_col(st, 4);
+    }
+    sqlite3_finalize(st);
+    return KZ_OK;
 }
