@@ -4,6 +4,9 @@
 
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZERS    ?= csv values keys project
 JOBS       ?= 2
 KIEZ_GEODATA ?= $(abspath ../shared/geodata)
 export KIEZ_GEODATA
@@ -38,5 +41,22 @@ check-asan:
 	cmake --build $(ASAN_BUILD) -j$(JOBS)
 	ASAN_OPTIONS=detect_leaks=1 ctest --test-dir $(ASAN_BUILD) --output-on-failure -j$(JOBS) -LE client
 
+# libFuzzer harnesses (tests/fuzz/README.md), built with clang, each run for
+# FUZZ_SECONDS on a scratch copy of its corpus, one after the other. A crash,
+# leak or sanitizer report stops make; the reproducer is left as
+# $(FUZZ_BUILD)/crash-<name>-*.
+fuzz: test-deps
+	cmake -S . -B $(FUZZ_BUILD) -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+		-DKZ_FUZZ=ON >/dev/null
+	cmake --build $(FUZZ_BUILD) -j$(JOBS) --target $(addprefix fuzz_,$(FUZZERS))
+	set -e; for f in $(FUZZERS); do \
+		mkdir -p $(FUZZ_BUILD)/corpus/$$f; \
+		cp tests/fuzz/corpus/$$f/* $(FUZZ_BUILD)/corpus/$$f/; \
+		echo "fuzz_$$f: $(FUZZ_SECONDS) s"; \
+		$(FUZZ_BUILD)/tests/fuzz/fuzz_$$f -max_total_time=$(FUZZ_SECONDS) -max_len=8192 \
+			-timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+			-artifact_prefix=$(FUZZ_BUILD)/crash-$$f- $(FUZZ_BUILD)/corpus/$$f; \
+	done
+
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) out
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) out

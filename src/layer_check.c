@@ -82,7 +82,8 @@ int kz_layer_check_areas(kz_layer *layer, kz_ctx *ctx, int do_repair, size_t *re
         unsigned char *wkb;
         size_t size;
         if (g == NULL) {
-            rc = kz_ctx__error(ctx, KZ_E_INPUT, "%s: feature %lld: unreadable geometry: %s",
+            rc = kz_ctx__error(ctx, KZ_E_INPUT,
+                               "%s: feature %lld: unreadable geometry: %s; fix it in a GIS",
                                layer->source, layer->fid[i], ctx->geos_msg);
             goto done;
         }

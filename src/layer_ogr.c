@@ -276,19 +276,32 @@ static int take_geometry(kz_layer *l, kz_ctx *ctx, OGRGeometryH g, const char *w
 /*
  * A projected CRS in metres whose coordinates all lie within ±180/±90 is
  * almost surely lon/lat data with a wrong .prj or crs member: refuse it
- * rather than place the areas near (0, 0).
+ * rather than place the areas near (0, 0). The reverse, a geographic CRS
+ * with coordinates beyond ±180/±90, is metre data in a file without CRS
+ * (a GeoJSON without crs member means WGS 84).
  */
-static int check_units(kz_layer *l, kz_ctx *ctx, OGRSpatialReferenceH src, OGRLayerH lyr)
+static int check_units(const char *source, kz_ctx *ctx, OGRSpatialReferenceH src, OGRLayerH lyr)
 {
     OGREnvelope env;
-    if (src == NULL || !OSRIsProjected(src) || OGR_L_GetExtent(lyr, &env, TRUE) != OGRERR_NONE)
+    if (src == NULL || OGR_L_GetExtent(lyr, &env, TRUE) != OGRERR_NONE)
+        return KZ_OK;
+    if (OSRIsGeographic(src) &&
+        (env.MinX < -180.0 || env.MaxX > 180.0 || env.MinY < -90.0 || env.MaxY > 90.0))
+        return kz_ctx__error(ctx, KZ_E_INPUT,
+                             "%s: the coordinates (%.0f..%.0f, %.0f..%.0f) look like metres, but "
+                             "the layer's CRS is the geographic \"%s\" (a GeoJSON without crs "
+                             "member is WGS 84); give the file its CRS (e.g. ogr2ogr -a_srs "
+                             "EPSG:25833)",
+                             source, env.MinX, env.MaxX, env.MinY, env.MaxY,
+                             OSRGetName(src) ? OSRGetName(src) : "?");
+    if (!OSRIsProjected(src))
         return KZ_OK;
     if (env.MinX >= -180.0 && env.MaxX <= 180.0 && env.MinY >= -90.0 && env.MaxY <= 90.0)
         return kz_ctx__error(ctx, KZ_E_INPUT,
                              "%s: the coordinates (%.4f..%.4f, %.4f..%.4f) look like degrees, but "
                              "the layer declares the projected CRS \"%s\"; fix the .prj or crs "
                              "member (lon/lat data is EPSG:4326)",
-                             l->source, env.MinX, env.MaxX, env.MinY, env.MaxY,
+                             source, env.MinX, env.MaxX, env.MinY, env.MaxY,
                              OSRGetName(src) ? OSRGetName(src) : "?");
     return KZ_OK;
 }
@@ -305,7 +318,7 @@ int kz_layer_read(kz_layer **out, kz_ctx *ctx, const char *source, const kz_laye
     OGRCoordinateTransformationH ct = NULL;
     int key_idx = -1, label_idx = -1, *field_idx = NULL;
     size_t f, i;
-    int rc;
+    int rc, quiet = 0;
 
     *out = NULL;
     rc = split_source(&path, &layer_name, source);
@@ -322,6 +335,10 @@ int kz_layer_read(kz_layer **out, kz_ctx *ctx, const char *source, const kz_laye
         rc = KZ_E_IO;
         goto done;
     }
+    /* GDAL's own warnings (e.g. "Non closed ring detected") would print
+     * to stderr next to kiez's message: keep them quiet. */
+    CPLPushErrorHandler(CPLQuietErrorHandler);
+    quiet = 1;
     if (layer_name != NULL) {
         lyr = GDALDatasetGetLayerByName(ds, layer_name);
         if (lyr == NULL) {
@@ -341,7 +358,10 @@ int kz_layer_read(kz_layer **out, kz_ctx *ctx, const char *source, const kz_laye
         goto done;
     }
     if (OGR_FD_GetGeomFieldCount(defn) < 1) {
-        rc = kz_ctx__error(ctx, KZ_E_INPUT, "%s: the layer has no geometry column", source);
+        rc = kz_ctx__error(ctx, KZ_E_INPUT,
+                           "%s: the layer has no geometry column; give a vector file with "
+                           "geometries (GeoJSON, Shapefile, GeoPackage)",
+                           source);
         goto done;
     }
 
@@ -427,6 +447,8 @@ int kz_layer_read(kz_layer **out, kz_ctx *ctx, const char *source, const kz_laye
         CPLFree(wkt);
     }
 
+    if (opts->crs != NULL && (rc = check_units(source, ctx, OGR_L_GetSpatialRef(lyr), lyr)) != KZ_OK)
+        goto done;
     OGR_L_ResetReading(lyr);
     while ((feat = OGR_L_GetNextFeature(lyr)) != NULL) {
         OGRGeometryH g = OGR_F_GetGeometryRef(feat);
@@ -502,8 +524,6 @@ int kz_layer_read(kz_layer **out, kz_ctx *ctx, const char *source, const kz_laye
         OGR_F_Destroy(feat);
         feat = NULL;
     }
-    if (opts->crs != NULL && (rc = check_units(l, ctx, OGR_L_GetSpatialRef(lyr), lyr)) != KZ_OK)
-        goto done;
     *out = l;
     l = NULL;
     rc = KZ_OK;
@@ -520,6 +540,8 @@ done:
         OSRDestroySpatialReference(target);
     if (ds)
         GDALClose(ds);
+    if (quiet)
+        CPLPopErrorHandler();
     free(field_idx);
     free(path);
     free(layer_name);

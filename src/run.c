@@ -13,6 +13,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -120,6 +121,52 @@ static int publish(kz_ctx *ctx, const char *staging, const char *out_dir)
     return rc;
 }
 
+/* The pid in a name "<prefix><pid><suffix>" of a run's temporary file, if
+ * that process is gone (a killed run); else 0. */
+static long dead_pid(const char *name, const char *mark)
+{
+    const char *at = strstr(name, mark);
+    char *end;
+    long pid;
+    if (at == NULL)
+        return 0;
+    pid = strtol(at + strlen(mark), &end, 10);
+    if (pid <= 0 || end == at + strlen(mark) ||
+        (*end != '\0' && strcmp(end, "-journal") != 0 && strcmp(end, "-wal") != 0 &&
+         strcmp(end, "-shm") != 0))
+        return 0;
+    return kill((pid_t)pid, 0) != 0 && errno == ESRCH ? pid : 0;
+}
+
+/*
+ * What a killed run leaves in its folder: ".kiez-staging-<pid>/" (the
+ * outputs being written), "<db>.tmp-<pid>" (the database being built, with
+ * its "-journal") and "<folder>.old-<pid>/" (an atlas being replaced).
+ * Remove those of processes that no longer exist, so they never pile up
+ * (only names starting with `prefix`, if not NULL).
+ */
+static void remove_stale(kz_ctx *ctx, const char *dir, const char *prefix)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    char path[PATH_LEN];
+    if (d == NULL)
+        return;
+    while ((e = readdir(d)) != NULL) {
+        if (prefix != NULL && strncmp(e->d_name, prefix, strlen(prefix)) != 0)
+            continue;
+        if (!dead_pid(e->d_name, ".kiez-staging-") && !dead_pid(e->d_name, ".tmp-") &&
+            !dead_pid(e->d_name, ".old-"))
+            continue;
+        if (snprintf(path, sizeof(path), "%s/%s", dir, e->d_name) >= (int)sizeof(path))
+            continue;
+        kz_ctx__log(ctx, KZ_LOG_INFO, "removing %s (left by a run that was stopped)", path);
+        remove_tree(path);
+        unlink(path);
+    }
+    closedir(d);
+}
+
 /* Base name of the database: the GeoPackage name without extension, or
  * "kiez". */
 static void db_name(char *out, size_t size, const kz_project *p)
@@ -161,6 +208,26 @@ int kz_run(kz_ctx *ctx, const kz_project *p, const char *out_dir)
     if (snprintf(tmp_db, sizeof(tmp_db), "%s.tmp-%ld", db_path, (long)getpid()) >=
         (int)sizeof(tmp_db))
         return kz_ctx__error(ctx, KZ_E_USAGE, "database path too long");
+    {
+        /* The database's folder must exist; clean up after killed runs. */
+        char db_dir[PATH_LEN];
+        const char *slash = strrchr(db_path, '/');
+        struct stat st;
+        if (slash == NULL)
+            snprintf(db_dir, sizeof(db_dir), ".");
+        else if (slash == db_path)
+            snprintf(db_dir, sizeof(db_dir), "/");
+        else
+            snprintf(db_dir, sizeof(db_dir), "%.*s", (int)(slash - db_path), db_path);
+        if (stat(db_dir, &st) != 0 || !S_ISDIR(st.st_mode))
+            return kz_ctx__error(ctx, KZ_E_IO,
+                                 "%s: the folder of the database %s does not exist; create it "
+                                 "or change database: in %s",
+                                 db_dir, db_path, p->path);
+        remove_stale(ctx, out_dir, NULL);
+        if (strcmp(db_dir, out_dir) != 0)
+            remove_stale(ctx, db_dir, slash ? slash + 1 : db_path);
+    }
     if (mkdir(staging, 0777) != 0)
         return kz_ctx__error(ctx, KZ_E_IO, "%s: cannot create: %s", staging, strerror(errno));
 

@@ -111,11 +111,49 @@ static size_t u8_put(unsigned char *o, unsigned long cp)
     return 3;
 }
 
+/* Allocation with failure injection for the tests (table_csv.h). */
+static long fail_after = -1;
+static int fail_done;
+
+void kz_csv__set_alloc_fail_after(long n)
+{
+    fail_after = n;
+    fail_done = 0;
+}
+
+int kz_csv__alloc_failed(void)
+{
+    return fail_done;
+}
+
+/* Unlike project.c's, the failure sticks: libcsv retries a failed growth
+ * with smaller sizes, which would absorb a single failure. */
+static int inject_failure(void)
+{
+    if (fail_after < 0 || fail_done)
+        return fail_done;
+    if (fail_after-- == 0) {
+        fail_done = 1;
+        return 1;
+    }
+    return 0;
+}
+
+static void *xmalloc(size_t n)
+{
+    return inject_failure() ? NULL : malloc(n);
+}
+
+static void *xrealloc(void *p, size_t n)
+{
+    return inject_failure() ? NULL : realloc(p, n);
+}
+
 /* libcsv's allocator: refuses to grow a field past the cap, so a 10 MB
  * field costs at most FIELD_LIMIT bytes. */
 static void *capped_realloc(void *p, size_t n)
 {
-    return n > FIELD_LIMIT ? NULL : realloc(p, n);
+    return n > FIELD_LIMIT ? NULL : xrealloc(p, n);
 }
 
 static const char *delim_name(char d)
@@ -264,7 +302,7 @@ static void on_field(void *s, size_t len, void *data)
             cap = r->buf_len + n + 1;
         if (cap > KZ_CSV_MAX_RECORD)
             cap = KZ_CSV_MAX_RECORD;
-        if ((nb = realloc(r->buf, cap)) == NULL) {
+        if ((nb = xrealloc(r->buf, cap)) == NULL) {
             r->rc = kz_ctx__error(r->ctx, KZ_E_NOMEM, "%s: out of memory", r->name);
             return;
         }
@@ -277,10 +315,10 @@ static void on_field(void *s, size_t len, void *data)
         const char **np;
         if (cap > KZ_CSV_MAX_FIELDS)
             cap = KZ_CSV_MAX_FIELDS;
-        no = realloc(r->offs, cap * sizeof(*no));
+        no = xrealloc(r->offs, cap * sizeof(*no));
         if (no != NULL)
             r->offs = no;
-        np = no != NULL ? realloc(r->ptrs, cap * sizeof(*np)) : NULL;
+        np = no != NULL ? xrealloc(r->ptrs, cap * sizeof(*np)) : NULL;
         if (np == NULL) {
             r->rc = kz_ctx__error(r->ctx, KZ_E_NOMEM, "%s: out of memory", r->name);
             return;
@@ -795,11 +833,11 @@ static int run(struct rd *r, kz_csv_dialect *dialect)
         r->chunk = KZ_CSV__CHUNK;
     r->dec.line = r->lines.line = r->rec_line = 1;
     r->fields_cap = 16;
-    head = malloc(KZ_CSV__SAMPLE);
-    chunk = malloc(r->chunk);
-    r->conv = malloc(3 * r->chunk);
-    r->offs = malloc(r->fields_cap * sizeof(*r->offs));
-    r->ptrs = malloc(r->fields_cap * sizeof(*r->ptrs));
+    head = xmalloc(KZ_CSV__SAMPLE);
+    chunk = xmalloc(r->chunk);
+    r->conv = xmalloc(3 * r->chunk);
+    r->offs = xmalloc(r->fields_cap * sizeof(*r->offs));
+    r->ptrs = xmalloc(r->fields_cap * sizeof(*r->ptrs));
     if (head == NULL || chunk == NULL || r->conv == NULL || r->offs == NULL || r->ptrs == NULL) {
         r->rc = kz_ctx__error(r->ctx, KZ_E_NOMEM, "%s: out of memory", r->name);
         goto done;

@@ -32,4 +32,18 @@ int kz_csv__read_stream(kz_ctx *ctx, FILE *fp, const char *name, size_t chunk,
 int kz_csv__read_buffer(kz_ctx *ctx, const void *data, size_t size, const char *name, size_t chunk,
                         kz_csv_dialect *dialect, kz_csv_row_fn fn, void *payload);
 
+/*
+ * Allocation-failure injection, for tests only (as in project_internal.h).
+ * After this call, the first `n` allocations the reader makes itself
+ * (its buffers and libcsv's field buffer, which grows through the reader's
+ * allocator) succeed, the next one and all later ones fail (libcsv retries a
+ * failed growth with smaller sizes). n < 0 switches injection off (the
+ * default). Process-wide, not thread-safe.
+ */
+void kz_csv__set_alloc_fail_after(long n);
+
+/* 1 if the injected failure has happened since the last
+ * kz_csv__set_alloc_fail_after(), else 0. */
+int kz_csv__alloc_failed(void);
+
 #endif
