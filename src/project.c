@@ -161,8 +161,10 @@ typedef struct pstate {
     const char *geodata; /* $KIEZ_GEODATA or the default */
     kz_project *p;
     item_loc *lv, *tb, *in, *ob, *ix, *tr, *sp, *co;
+    item_loc *ms, *mc; /* measures and their comparison mappings */
     item_loc out;
     item_loc *cv; /* coverage */
+    item_loc *ac, *cp, disc; /* action, comparable, disclosure */
 } pstate;
 
 /* ---- errors ------------------------------------------------------------ */
@@ -618,6 +620,10 @@ enum {
     T_SPATIAL,
     T_CORRELATIONS,
     T_COVERAGE,
+    T_MEASURES,
+    T_ACTION,
+    T_COMPARABLE,
+    T_DISCLOSURE,
     T_OUTPUTS,
     T_N
 };
@@ -634,6 +640,10 @@ static const field top_fields[] = {
     FLD(kz_project, "spatial", F_SECTION, 0, spatial),
     FLD(kz_project, "correlations", F_SECTION, 0, correlations),
     FLD(kz_project, "coverage", F_SECTION, 0, coverage),
+    FLD(kz_project, "measures", F_SECTION, 0, measures),
+    FLD(kz_project, "action", F_SECTION, 0, actions),
+    FLD(kz_project, "comparable", F_SECTION, 0, comparables),
+    FLD(kz_project, "disclosure", F_SECTION, 0, disclosure),
     FLD(kz_project, "outputs", F_SECTION, 0, outputs),
 };
 
@@ -768,6 +778,7 @@ enum {
     X_MIN_POPULATION,
     X_OUTLIERS,
     X_SAMPLE_SD,
+    X_CLASS_LABELS,
     X_N
 };
 static const field index_fields[] = {
@@ -781,6 +792,7 @@ static const field index_fields[] = {
     FLD(kz_index_def, "min_population", F_NUM, 0, min_population),
     FLD_L(kz_index_def, "outliers", outliers, n_outliers),
     FLD(kz_index_def, "sample_sd", F_BOOL, 0, sample_sd),
+    FLD_L(kz_index_def, "class_labels", class_labels, n_class_labels),
 };
 
 enum { R_INDICATORS, R_FROM, R_TO, R_N };
@@ -863,6 +875,79 @@ static const field coverage_fields[] = {
     FLD(coverage_raw, "radius", F_NUM, 0, def.radius),
     FLD(coverage_raw, "access_radius", F_NUM, 0, def.access_radius),
     FLD_M(coverage_raw, "demand_points", def.demand_points, def.n_demand_points),
+};
+
+enum {
+    M_ID,
+    M_NAME,
+    M_KIND,
+    M_LEVEL,
+    M_AREAS,
+    M_AREAS_FILE,
+    M_AREAS_KEY,
+    M_START,
+    M_END,
+    M_BUDGET,
+    M_INDICATORS,
+    M_COMPARISON,
+    M_ILLUSTRATIVE,
+    M_N
+};
+static const field measure_fields[] = {
+    FLD(kz_measure_def, "id", F_IDENT, 1, id),
+    FLD(kz_measure_def, "name", F_STR, 1, name),
+    FLD(kz_measure_def, "kind", F_STR, 0, kind),
+    FLD(kz_measure_def, "level", F_STR, 1, level),
+    FLD_L(kz_measure_def, "areas", areas, n_areas),
+    FLD(kz_measure_def, "areas_file", F_STR, 0, areas_file),
+    FLD(kz_measure_def, "areas_key", F_STR, 0, areas_key),
+    FLD(kz_measure_def, "start", F_STR, 1, start),
+    FLD(kz_measure_def, "end", F_STR, 0, end),
+    FLD(kz_measure_def, "budget", F_NUM, 0, budget),
+    FLD_L(kz_measure_def, "indicators", indicators, n_indicators),
+    FLD(kz_measure_def, "comparison", F_SECTION, 0, comparison),
+    FLD(kz_measure_def, "illustrative", F_BOOL, 0, illustrative),
+};
+static const enum_val ev_comparison[] = {{"all", KZ_MEASURE_COMPARE_ALL, 0},
+                                         {"nearest", KZ_MEASURE_COMPARE_NEAREST, 0},
+                                         {NULL, 0, 0}};
+enum { MC_METHOD, MC_K, MC_MATCH_ON, MC_N };
+static const field comparison_fields[] = {
+    FLD_E(kz_measure_def, "method", F_ENUM, comparison, ev_comparison),
+    FLD_I(kz_measure_def, "k", k, 1, MAX_ITEMS),
+    FLD_L(kz_measure_def, "match_on", match_on, n_match_on),
+};
+
+/* enum kz_action_unit (action.h) */
+static const enum_val ev_action_unit[] = {
+    {"abs", 0, 0}, {"absolute", 0, 1}, {"sd", 1, 0}, {NULL, 0, 0}};
+
+enum { A_INDICATOR, A_LEVEL, A_PERIOD, A_THRESHOLDS, A_UNIT, A_N };
+static const field action_fields[] = {
+    FLD(kz_action_def, "indicator", F_IDENT, 1, indicator),
+    FLD(kz_action_def, "level", F_STR, 0, level),
+    FLD(kz_action_def, "period", F_STR, 0, period),
+    FLD_L(kz_action_def, "thresholds", thresholds, n_thresholds),
+    FLD_E(kz_action_def, "unit", F_ENUM, unit, ev_action_unit),
+};
+
+enum { P_LEVEL, P_REFERENCES, P_INDICATORS, P_TOLERANCE, P_UNIT, P_PERIOD, P_N };
+static const field comparable_fields[] = {
+    FLD(kz_comparable_def, "level", F_STR, 1, level),
+    FLD_L(kz_comparable_def, "references", references, n_references),
+    FLD_L(kz_comparable_def, "indicators", indicators, n_indicators),
+    FLD(kz_comparable_def, "tolerance", F_NUM, 0, tolerance),
+    FLD_E(kz_comparable_def, "unit", F_ENUM, unit, ev_action_unit),
+    FLD(kz_comparable_def, "period", F_STR, 0, period),
+};
+
+enum { D_MIN_COUNT, D_POPULATION, D_MIN_POPULATION, D_VARIABLES, D_NOT_COUNTS, D_N };
+static const field disclosure_fields[] = {
+    FLD(kz_disclosure_def, "min_count", F_NUM, 0, min_count),
+    FLD(kz_disclosure_def, "population", F_STR, 0, population),
+    FLD(kz_disclosure_def, "min_population", F_NUM, 0, min_population),
+    FLD_L(kz_disclosure_def, "variables", variables, n_variables),
+    FLD_L(kz_disclosure_def, "not_counts", not_counts, n_not_counts),
 };
 
 enum { U_DIR, U_GPKG, U_GEOJSON, U_REPORT, U_N };
@@ -1736,6 +1821,11 @@ static int check_indices(pstate *s)
                               X->cuts[j]);
             prev = c;
         }
+        if (X->n_class_labels > 0 && X->n_class_labels != X->n_cuts + 1)
+            return err_at(s, lc->at[X_CLASS_LABELS], kp,
+                          "class_labels needs one label per class: %zu cuts give %zu classes, "
+                          "%zu labels given",
+                          X->n_cuts, X->n_cuts + 1, X->n_class_labels);
         if (X->period != NULL) {
             char iso[11];
             if (kz_period_parse(iso, X->period) != KZ_OK)
@@ -2123,6 +2213,138 @@ static int check_coverage(pstate *s, coverage_raw *raw)
 
 static void free_coverage_raw(coverage_raw *raw, size_t n);
 
+static int check_measures(pstate *s)
+{
+    kz_project *p = s->p;
+    size_t i, j;
+    char kp[64], a[11], b[11];
+    int rc;
+    for (i = 0; i < p->n_measures; i++) {
+        kz_measure_def *M = &p->measures[i];
+        const item_loc *lc = &s->ms[i];
+        const node *cmp = lc->at[M_COMPARISON];
+        snprintf(kp, sizeof(kp), "measures[%zu]", i);
+        for (j = 0; j < i; j++)
+            if (strcmp(M->id, p->measures[j].id) == 0)
+                return err_at(s, lc->at[M_ID], kp, "\"%s\" is already the id of measures[%zu]",
+                              M->id, j);
+        if (kz_project_level_index(p, M->level) < 0)
+            return err_at(s, lc->at[M_LEVEL], kp, "level \"%s\" is not defined under levels",
+                          M->level);
+        if (kz_period_parse(a, M->start) != KZ_OK)
+            return err_at(s, lc->at[M_START], kp, "start \"%s\" is not a date", M->start);
+        if (M->end != NULL && (kz_period_parse(b, M->end) != KZ_OK || strcmp(b, a) < 0))
+            return err_at(s, lc->at[M_END], kp, "end must be a date on or after start");
+        if (M->n_areas == 0 && M->areas_file == NULL)
+            return err_at(s, lc->map, kp,
+                          "needs areas (a list of keys of the level) or areas_file (a CSV with "
+                          "a key column)");
+        if (M->areas_key != NULL && M->areas_file == NULL)
+            return err_at(s, lc->at[M_AREAS_KEY], kp, "areas_key needs areas_file");
+        if (M->areas_file != NULL) {
+            snprintf(kp, sizeof(kp), "measures[%zu].areas_file", i);
+            if ((rc = resolve_source(s, lc->at[M_AREAS_FILE], kp, &M->areas_file, 0, 0)) != KZ_OK)
+                return rc;
+            snprintf(kp, sizeof(kp), "measures[%zu]", i);
+        }
+        if (M->n_indicators == 0)
+            return err_at(s, lc->map, kp, "needs indicators: the target indicators to evaluate");
+        for (j = 0; j < M->n_indicators; j++)
+            if (indicator_index(p, M->indicators[j]) < 0)
+                return err_at(s, lc->at[M_INDICATORS], kp,
+                              "indicator \"%s\" is not defined under indicators",
+                              M->indicators[j]);
+        snprintf(kp, sizeof(kp), "measures[%zu].comparison", i);
+        if (cmp != NULL && !is_null(cmp) &&
+            (rc = parse_fields(s, cmp, kp, comparison_fields, NFIELDS(comparison_fields), M,
+                               s->mc[i].at)) != KZ_OK)
+            return rc;
+        for (j = 0; j < M->n_match_on; j++)
+            if (indicator_index(p, M->match_on[j]) < 0)
+                return err_at(s, s->mc[i].at[MC_MATCH_ON], kp,
+                              "match_on indicator \"%s\" is not defined under indicators",
+                              M->match_on[j]);
+        if (M->comparison == KZ_MEASURE_COMPARE_NEAREST && M->n_match_on == 0)
+            return err_at(s, cmp, kp,
+                          "method nearest needs match_on: the indicators on which comparison "
+                          "areas should resemble the treated ones at baseline");
+    }
+    return KZ_OK;
+}
+
+static int check_actions(pstate *s)
+{
+    kz_project *p = s->p;
+    size_t i, j;
+    char kp[64], iso[11];
+    for (i = 0; i < p->n_actions; i++) {
+        kz_action_def *A = &p->actions[i];
+        const item_loc *lc = &s->ac[i];
+        double t0, t1;
+        snprintf(kp, sizeof(kp), "action[%zu]", i);
+        if (A->level != NULL && kz_project_level_index(p, A->level) < 0)
+            return err_at(s, lc->at[A_LEVEL], kp, "level \"%s\" is not defined under levels",
+                          A->level);
+        if (A->n_thresholds != 2 || parse_number(A->thresholds[0], &t0) != 0 ||
+            parse_number(A->thresholds[1], &t1) != 0 || !(t0 >= 0) || !(t1 >= t0))
+            return err_at(s, lc->at[A_THRESHOLDS] ? lc->at[A_THRESHOLDS] : lc->map, kp,
+                          "thresholds must be two numbers 0 <= yellow <= red, e.g. "
+                          "[0.5, 1.0] (with unit: sd)");
+        if (A->period != NULL && kz_period_parse(iso, A->period) != KZ_OK)
+            return err_at(s, lc->at[A_PERIOD], kp, "\"%s\" is not a date", A->period);
+        for (j = 0; j < i; j++)
+            if (strcmp(A->indicator, p->actions[j].indicator) == 0)
+                return err_at(s, lc->at[A_INDICATOR], kp,
+                              "\"%s\" already has an entry (action[%zu]); one entry per "
+                              "indicator, without level for every level",
+                              A->indicator, j);
+    }
+    return KZ_OK;
+}
+
+static int check_comparables(pstate *s)
+{
+    kz_project *p = s->p;
+    size_t i;
+    char kp[64], iso[11];
+    for (i = 0; i < p->n_comparables; i++) {
+        kz_comparable_def *C = &p->comparables[i];
+        const item_loc *lc = &s->cp[i];
+        snprintf(kp, sizeof(kp), "comparable[%zu]", i);
+        if (kz_project_level_index(p, C->level) < 0)
+            return err_at(s, lc->at[P_LEVEL], kp, "level \"%s\" is not defined under levels",
+                          C->level);
+        if (C->n_references == 0 || C->n_indicators == 0)
+            return err_at(s, lc->map, kp,
+                          "needs references (area keys) and indicators (names), e.g. "
+                          "{level: plr, references: [\"01100101\"], indicators: [a, b]}");
+        if (!(C->tolerance >= 0))
+            return err_at(s, lc->at[P_TOLERANCE], kp, "the tolerance must be >= 0");
+        if (C->period != NULL && kz_period_parse(iso, C->period) != KZ_OK)
+            return err_at(s, lc->at[P_PERIOD], kp, "\"%s\" is not a date", C->period);
+    }
+    return KZ_OK;
+}
+
+static int check_disclosure(pstate *s)
+{
+    const kz_disclosure_def *D = &s->p->disclosure;
+    const node *const *at = s->disc.at;
+    if (!(D->min_count > 0))
+        return err_at(s, at[D_MIN_COUNT], "disclosure.min_count",
+                      "must be a positive number (3: counts 1 and 2 are suppressed)");
+    if (!(D->min_population >= 0))
+        return err_at(s, at[D_MIN_POPULATION], "disclosure.min_population", "must be >= 0");
+    if (D->min_population > 0 && D->population == NULL)
+        return err_at(s, at[D_MIN_POPULATION], "disclosure.min_population",
+                      "needs population: the variable that counts the inhabitants");
+    if (D->n_variables > 0 && D->n_not_counts > 0)
+        return err_at(s, at[D_NOT_COUNTS], "disclosure.not_counts",
+                      "give either variables (the counts) or not_counts (every other variable "
+                      "is a count), not both");
+    return KZ_OK;
+}
+
 /* ---- the document ----------------------------------------------------------- */
 
 static int parse_document(pstate *s, const node *root)
@@ -2262,6 +2484,53 @@ static int parse_document(pstate *s, const node *root)
             return rc;
     }
 
+    if ((rc = section_items(s, top[T_MEASURES], "measures", MAX_ITEMS, sizeof(kz_measure_def),
+                            &items, &p->n_measures, &s->ms)) != KZ_OK)
+        return rc;
+    p->measures = items;
+    if (p->n_measures > 0 && (s->mc = xcalloc(p->n_measures, sizeof(item_loc))) == NULL)
+        return nomem(s);
+    for (i = 0; i < p->n_measures; i++) {
+        p->measures[i].budget = NAN;
+        p->measures[i].k = 10;
+    }
+    if ((rc = parse_items(s, top[T_MEASURES], "measures", measure_fields, NFIELDS(measure_fields),
+                          (char *)p->measures, sizeof(kz_measure_def), p->n_measures, s->ms)) !=
+            KZ_OK ||
+        (rc = check_measures(s)) != KZ_OK)
+        return rc;
+
+    if ((rc = section_items(s, top[T_ACTION], "action", MAX_ITEMS, sizeof(kz_action_def), &items,
+                            &p->n_actions, &s->ac)) != KZ_OK)
+        return rc;
+    p->actions = items;
+    if ((rc = parse_items(s, top[T_ACTION], "action", action_fields, NFIELDS(action_fields),
+                          (char *)p->actions, sizeof(kz_action_def), p->n_actions, s->ac)) !=
+            KZ_OK ||
+        (rc = check_actions(s)) != KZ_OK)
+        return rc;
+    if ((rc = section_items(s, top[T_COMPARABLE], "comparable", MAX_ITEMS,
+                            sizeof(kz_comparable_def), &items, &p->n_comparables, &s->cp)) != KZ_OK)
+        return rc;
+    p->comparables = items;
+    for (i = 0; i < p->n_comparables; i++) {
+        p->comparables[i].tolerance = 0.5;
+        p->comparables[i].unit = 1; /* sd */
+    }
+    if ((rc = parse_items(s, top[T_COMPARABLE], "comparable", comparable_fields,
+                          NFIELDS(comparable_fields), (char *)p->comparables,
+                          sizeof(kz_comparable_def), p->n_comparables, s->cp)) != KZ_OK ||
+        (rc = check_comparables(s)) != KZ_OK)
+        return rc;
+    p->disclosure.min_count = 3; /* KZ_SDC_MIN_COUNT */
+    if (top[T_DISCLOSURE] != NULL && !is_null(top[T_DISCLOSURE])) {
+        p->disclosure.enabled = 1;
+        if ((rc = parse_fields(s, top[T_DISCLOSURE], "disclosure", disclosure_fields,
+                               NFIELDS(disclosure_fields), &p->disclosure, s->disc.at)) != KZ_OK ||
+            (rc = check_disclosure(s)) != KZ_OK)
+            return rc;
+    }
+
     if (top[T_OUTPUTS] != NULL && !is_null(top[T_OUTPUTS])) {
         if ((rc = parse_fields(s, top[T_OUTPUTS], "outputs", output_fields, NFIELDS(output_fields),
                                &p->outputs, s->out.at)) != KZ_OK)
@@ -2330,6 +2599,10 @@ done:
     free(s.cv);
     free(s.sp);
     free(s.co);
+    free(s.ms);
+    free(s.mc);
+    free(s.ac);
+    free(s.cp);
     if (rc != KZ_OK) {
         kz_project_free(s.p);
         return rc;
@@ -2491,6 +2764,7 @@ void kz_project_free(kz_project *p)
         free_list(X->cuts, X->n_cuts);
         free(X->population);
         free_list(X->outliers, X->n_outliers);
+        free_list(X->class_labels, X->n_class_labels);
     }
     free(p->indices);
     for (i = 0; i < p->n_trends; i++) {
@@ -2518,6 +2792,40 @@ void kz_project_free(kz_project *p)
     for (i = 0; i < p->n_coverage; i++)
         free_coverage(&p->coverage[i]);
     free(p->coverage);
+    for (i = 0; i < p->n_measures; i++) {
+        kz_measure_def *M = &p->measures[i];
+        free(M->id);
+        free(M->name);
+        free(M->kind);
+        free(M->level);
+        free_list(M->areas, M->n_areas);
+        free(M->areas_file);
+        free(M->areas_key);
+        free(M->start);
+        free(M->end);
+        free_list(M->indicators, M->n_indicators);
+        free_list(M->match_on, M->n_match_on);
+    }
+    free(p->measures);
+    for (i = 0; i < p->n_actions; i++) {
+        kz_action_def *A = &p->actions[i];
+        free(A->indicator);
+        free(A->level);
+        free(A->period);
+        free_list(A->thresholds, A->n_thresholds);
+    }
+    free(p->actions);
+    for (i = 0; i < p->n_comparables; i++) {
+        kz_comparable_def *C = &p->comparables[i];
+        free(C->level);
+        free_list(C->references, C->n_references);
+        free_list(C->indicators, C->n_indicators);
+        free(C->period);
+    }
+    free(p->comparables);
+    free(p->disclosure.population);
+    free_list(p->disclosure.variables, p->disclosure.n_variables);
+    free_list(p->disclosure.not_counts, p->disclosure.n_not_counts);
     free(p->outputs.dir);
     free(p->outputs.gpkg);
     free(p->path);

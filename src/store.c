@@ -10,8 +10,10 @@
  *   object_layer(name PK, title, source, category_field, capacity_field)
  *   object(layer, id, name, category, capacity, capacity_flag, geom POINT) PK(layer, id)
  *   indicator(name PK, label, numerator, denominator, scale, unit, polarity, description, source,
- *             ord, kind)   kind: ratio (from the project), zscore, sum, index, class, change,
- *                          slope (derived by compute)
+ *             ord, kind, categories)
+ *                          kind: ratio (from the project), zscore, sum, index, class, change,
+ *                          slope (derived by compute); categories of a class column:
+ *                          "1=hoch;2=mittel;..." (labels in class order)
  *   indicator_value(level, key, period, indicator, value, numerator, denominator, flag)
  *   finding(id PK, kind, source, line, level, key, message)   completeness report
  *   run(id PK, started, finished, project, version, inputs)
@@ -49,7 +51,7 @@ static const char *const schema_sql =
     " UNIQUE(layer, object_id));"
     "CREATE TABLE indicator(name TEXT PRIMARY KEY, label TEXT, numerator TEXT,"
     " denominator TEXT, scale REAL NOT NULL, unit TEXT, polarity TEXT, description TEXT,"
-    " source TEXT, ord INTEGER NOT NULL, kind TEXT NOT NULL DEFAULT 'ratio');"
+    " source TEXT, ord INTEGER NOT NULL, kind TEXT NOT NULL DEFAULT 'ratio', categories TEXT);"
     "CREATE TABLE indicator_value(level TEXT NOT NULL, key TEXT NOT NULL, period TEXT NOT NULL,"
     " indicator TEXT NOT NULL, value REAL, numerator REAL, denominator REAL,"
     " flag INTEGER NOT NULL DEFAULT 0, PRIMARY KEY(level, key, period, indicator)) WITHOUT ROWID;"
@@ -58,7 +60,12 @@ static const char *const schema_sql =
     "CREATE TABLE run(id INTEGER PRIMARY KEY, started TEXT, finished TEXT, project TEXT,"
     " version TEXT, inputs TEXT);"
     "CREATE TABLE statistic(id INTEGER PRIMARY KEY, analysis TEXT NOT NULL, level TEXT,"
-    " period TEXT, subject TEXT NOT NULL, measure TEXT NOT NULL, value REAL, note TEXT);";
+    " period TEXT, subject TEXT NOT NULL, measure TEXT NOT NULL, value REAL, note TEXT);"
+    "CREATE TABLE measure(id TEXT PRIMARY KEY, name TEXT NOT NULL, kind TEXT, level TEXT NOT NULL,"
+    " start_date TEXT NOT NULL, end_date TEXT, budget REAL, indicators TEXT NOT NULL,"
+    " comparison TEXT NOT NULL, k INTEGER, match_on TEXT, illustrative INTEGER NOT NULL DEFAULT 0);"
+    "CREATE TABLE measure_area(measure TEXT NOT NULL, key TEXT NOT NULL,"
+    " PRIMARY KEY(measure, key)) WITHOUT ROWID;";
 
 int kz_store__srid(const char *crs)
 {

@@ -11,6 +11,7 @@
 #include "kiez/compute.h"
 #include "kiez/ctx.h"
 #include "kiez/db.h"
+#include "kiez/effect.h"
 #include "kiez/export.h"
 #include "kiez/import.h"
 #include "kiez/layer.h"

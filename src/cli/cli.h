@@ -32,6 +32,7 @@ int kz_cmd_moran(int argc, char **argv, kz_cli *cli);
 int kz_cmd_lisa(int argc, char **argv, kz_cli *cli);
 int kz_cmd_classify(int argc, char **argv, kz_cli *cli);
 int kz_cmd_correlate(int argc, char **argv, kz_cli *cli);
+int kz_cmd_effect(int argc, char **argv, kz_cli *cli);
 
 /*
  * Report a failed library call: prints "kiez <cmd>: <message>" to stderr

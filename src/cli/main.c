@@ -27,6 +27,7 @@ static const struct command {
     {"lisa", kz_cmd_lisa, "local Moran (LISA) clusters of a field"},
     {"classify", kz_cmd_classify, "class breaks of a field"},
     {"correlate", kz_cmd_correlate, "correlation matrix of fields"},
+    {"effect", kz_cmd_effect, "difference-in-differences of a registered measure"},
 };
 
 static void usage(FILE *to)
