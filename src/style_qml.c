@@ -171,6 +171,27 @@ int kz_style_classify(kz_style_map *out, kz_ctx *ctx, const kz_style_indicator *
         if (isfinite(values[i]))
             finite++;
     out->n_missing = n - finite;
+    if (ind->unit != NULL && strcmp(ind->unit, "Ampel") == 0) {
+        /* Traffic lights (action.h: 1 green, 2 yellow, 3 red): three fixed
+         * classes, never classified from the data; ColorBrewer RdYlGn ends
+         * and orange, which also differ in lightness. */
+        static const unsigned char rgb[3][3] = {
+            {0x1a, 0x96, 0x41}, {0xfd, 0xae, 0x61}, {0xd7, 0x19, 0x1c}};
+        static const char *const word[3] = {"gr\xc3\xbcn", "gelb", "rot"};
+        out->palette = "Ampel";
+        out->n_classes = 3;
+        for (i = 0; i < 3; i++) {
+            kz_style_class *c = &out->classes[i];
+            size_t j;
+            c->lower = i == 0 ? 1 : (double)i + 0.5;
+            c->upper = i == 2 ? 3 : (double)i + 1.5;
+            for (j = 0; j < n; j++)
+                c->count += isfinite(values[j]) && kz_style_class_of(out, values[j]) == (int)i;
+            memcpy(c->rgb, rgb[i], 3);
+            snprintf(c->label, sizeof(c->label), "%s (%zu)", word[i], c->count);
+        }
+        return KZ_OK;
+    }
     if (out->scheme == KZ_STYLE_DIVERGING) {
         out->palette = polarity == 0 ? "PuOr" : "RdBu";
         out->reversed = polarity < 0; /* higher is worse: red above zero */

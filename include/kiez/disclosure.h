@@ -6,10 +6,15 @@
  *
  * One call works on the cells of one variable and one period over all
  * areas of all levels: value[i] is the count of area i (NaN = no value),
- * parent[i] the index of its parent area on the next coarser level (-1 for
- * an area of the top level or without parent). Aggregation makes every
- * parent the sum of its children (compute.h), so each parent with its
- * children forms one additivity relation  parent = Σ children.
+ * parent[i] the index of its parent area on a coarser level (-1 for an
+ * area of the top level or without parent), group[i] the level of area i.
+ * Aggregation makes every parent the sum of its children on one level
+ * (compute.h), so each parent with its children of one level forms an
+ * additivity relation  parent = Σ children. A parent may have children
+ * on two levels (Berlin's districts: the 2021 Prognoseräume and the 2006
+ * planning areas); each level is a relation of its own, and a relation
+ * whose children all lack a value (that level has no data for the
+ * period) does not exist.
  *
  * Sources: Hundepool et al., "Statistical Disclosure Control", Wiley 2012
  * (the Eurostat/ESSnet SDC handbook), ch. 4 (threshold rule for frequency
@@ -35,7 +40,9 @@ extern "C" {
 enum kz_sdc_status {
     KZ_SDC_PUBLISH = 0,  /* published */
     KZ_SDC_PRIMARY = 1,  /* below the minimum count */
-    KZ_SDC_SECONDARY = 2 /* withheld so that a primary cell cannot be recomputed */
+    KZ_SDC_SECONDARY = 2, /* withheld so that a primary cell cannot be recomputed */
+    KZ_SDC_AREA = 3       /* withheld with its area (set by the caller, e.g. below a
+                             minimum population); protected like a primary cell */
 };
 
 /* The default minimum count: counts 1 and 2 are suppressed. */
@@ -75,12 +82,15 @@ KZ_API size_t kz_disclosure_primary(unsigned char *status, const double *value, 
  * interval.
  *
  * \param status n entries, in/out (from kz_disclosure_primary()).
+ * \param group  n level numbers, or NULL: all children of a parent form one
+ *        relation.
  * \param n_added receives the number of cells marked secondary (may be NULL).
  * \return KZ_OK, KZ_E_USAGE (a parent index out of range or the area
  *         itself), or KZ_E_NOMEM.
  */
 KZ_API int kz_disclosure_secondary(size_t *n_added, kz_ctx *ctx, unsigned char *status,
-                                   const double *value, const long *parent, size_t n);
+                                   const double *value, const long *parent, const int *group,
+                                   size_t n);
 
 #ifdef __cplusplus
 }

@@ -63,7 +63,7 @@ static void test_one_suppressed_child(void **state)
     kz_ctx *ctx = new_ctx();
     (void)state;
     assert_int_equal(kz_disclosure_primary(st, v, 8, 3), 1);
-    assert_int_equal(kz_disclosure_secondary(&added, ctx, st, v, tree1, 8), KZ_OK);
+    assert_int_equal(kz_disclosure_secondary(&added, ctx, st, v, tree1, NULL, 8), KZ_OK);
     assert_int_equal(added, 1);
     assert_status(st, want, 8);
     kz_ctx_free(ctx);
@@ -79,7 +79,7 @@ static void test_two_suppressed_children(void **state)
     kz_ctx *ctx = new_ctx();
     (void)state;
     kz_disclosure_primary(st, v, 8, 3);
-    assert_int_equal(kz_disclosure_secondary(&added, ctx, st, v, tree1, 8), KZ_OK);
+    assert_int_equal(kz_disclosure_secondary(&added, ctx, st, v, tree1, NULL, 8), KZ_OK);
     assert_int_equal(added, 0);
     assert_status(st, want, 8);
     kz_ctx_free(ctx);
@@ -94,7 +94,7 @@ static void test_ties_take_lowest_index(void **state)
     kz_ctx *ctx = new_ctx();
     (void)state;
     kz_disclosure_primary(st, v, 8, 3);
-    assert_int_equal(kz_disclosure_secondary(NULL, ctx, st, v, tree1, 8), KZ_OK);
+    assert_int_equal(kz_disclosure_secondary(NULL, ctx, st, v, tree1, NULL, 8), KZ_OK);
     assert_status(st, want, 8);
     kz_ctx_free(ctx);
 }
@@ -121,7 +121,7 @@ static void test_parent_checked_one_level_up(void **state)
     kz_ctx *ctx = new_ctx();
     (void)state;
     assert_int_equal(kz_disclosure_primary(st, v, 10, 3), 3);
-    assert_int_equal(kz_disclosure_secondary(&added, ctx, st, v, parent, 10), KZ_OK);
+    assert_int_equal(kz_disclosure_secondary(&added, ctx, st, v, parent, NULL, 10), KZ_OK);
     assert_int_equal(added, 2);
     assert_status(st, want, 10);
     kz_ctx_free(ctx);
@@ -134,7 +134,7 @@ static void test_only_child_and_missing(void **state)
      * a0 = 2 is the only child of area 1 (5, imported): the relation
      * 1 = a0 has no sibling to take, so the parent 1 goes. Relation 3 then
      * has two unknowns (1 suppressed, a2 missing). Relation 5 has one
-     * unknown, a4, but it is missing, not suppressed: nothing to protect.
+     * child a4 and no value in it: no relation for this period.
      * The city relation has no unknown.
      */
     const long parent[] = {1, 3, 3, 6, 5, 6, -1};
@@ -145,9 +145,53 @@ static void test_only_child_and_missing(void **state)
     kz_ctx *ctx = new_ctx();
     (void)state;
     assert_int_equal(kz_disclosure_primary(st, v, 7, 3), 1);
-    assert_int_equal(kz_disclosure_secondary(&added, ctx, st, v, parent, 7), KZ_OK);
+    assert_int_equal(kz_disclosure_secondary(&added, ctx, st, v, parent, NULL, 7), KZ_OK);
     assert_int_equal(added, 1);
     assert_status(st, want, 7);
+    kz_ctx_free(ctx);
+}
+
+static void test_two_levels_under_one_parent(void **state)
+{
+    /*
+     * District 4 has children on two levels: a0, a1 (group 0, with values)
+     * and b0, b1 (group 1, an older scheme without data this period). The
+     * relation of group 0 alone, 4 = a0 + a1, reveals a0 = 2 unless a1
+     * goes too; the missing b cells must not count as protection. The
+     * relation of group 1 does not exist (no b has a value).
+     */
+    const long parent[] = {4, 4, 4, 4, -1};
+    const int group[] = {0, 0, 1, 1, 2};
+    const double v[] = {2, 10, NAN, NAN, 12};
+    const unsigned char want[] = {1, 2, 0, 0, 0};
+    unsigned char st[5] = {0}, flat[5] = {0};
+    size_t added = 0;
+    kz_ctx *ctx = new_ctx();
+    (void)state;
+    kz_disclosure_primary(st, v, 5, 3);
+    assert_int_equal(kz_disclosure_secondary(&added, ctx, st, v, parent, group, 5), KZ_OK);
+    assert_int_equal(added, 1);
+    assert_status(st, want, 5);
+    /* Without groups the NaN cells would hide a0: the leak the groups close. */
+    kz_disclosure_primary(flat, v, 5, 3);
+    assert_int_equal(kz_disclosure_secondary(&added, ctx, flat, v, parent, NULL, 5), KZ_OK);
+    assert_int_equal(added, 0);
+    kz_ctx_free(ctx);
+}
+
+static void test_area_status_is_protected(void **state)
+{
+    /* a1 (40 people) is withheld with its area (KZ_SDC_AREA, e.g. below a
+     * minimum population): district 5 − a0 − a2 would give it, so the
+     * smallest sibling a2 = 7 goes. */
+    const double v[] = {12, 40, 7, 20, 30, 59, 50, 109};
+    const unsigned char want[] = {0, 3, 2, 0, 0, 0, 0, 0};
+    unsigned char st[8] = {0, KZ_SDC_AREA, 0, 0, 0, 0, 0, 0};
+    kz_ctx *ctx = new_ctx();
+    (void)state;
+    assert_int_equal(kz_disclosure_primary(st, v, 8, 3), 0);
+    assert_int_equal(kz_disclosure_secondary(NULL, ctx, st, v, tree1, NULL, 8), KZ_OK);
+    assert_status(st, want, 8);
     kz_ctx_free(ctx);
 }
 
@@ -159,8 +203,8 @@ static void test_bad_parent(void **state)
     unsigned char st[2] = {0};
     kz_ctx *ctx = new_ctx();
     (void)state;
-    assert_int_equal(kz_disclosure_secondary(NULL, ctx, st, v, parent, 2), KZ_E_USAGE);
-    assert_int_equal(kz_disclosure_secondary(NULL, ctx, st, v, self, 2), KZ_E_USAGE);
+    assert_int_equal(kz_disclosure_secondary(NULL, ctx, st, v, parent, NULL, 2), KZ_E_USAGE);
+    assert_int_equal(kz_disclosure_secondary(NULL, ctx, st, v, self, NULL, 2), KZ_E_USAGE);
     assert_non_null(strstr(kz_ctx_errmsg(ctx), "invalid parent"));
     kz_ctx_free(ctx);
 }
@@ -174,6 +218,8 @@ int main(void)
         cmocka_unit_test(test_ties_take_lowest_index),
         cmocka_unit_test(test_parent_checked_one_level_up),
         cmocka_unit_test(test_only_child_and_missing),
+        cmocka_unit_test(test_two_levels_under_one_parent),
+        cmocka_unit_test(test_area_status_is_protected),
         cmocka_unit_test(test_bad_parent),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
