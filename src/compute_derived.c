@@ -12,6 +12,7 @@
 #include "kiez/standardise.h"
 #include "kiez/trend.h"
 #include "store.h"
+#include "store_effect.h"
 #include "store_coverage.h"
 #include "strmap.h"
 
@@ -158,6 +159,20 @@ static int compute_index(kz_db *db, kz_ctx *ctx, const kz_project *p, const kz_i
             (rc = kz_store__put_values(db, ctx, X->level, period, name, keys.keys, n, cls_d)) !=
                 KZ_OK)
             goto done;
+        if (X->n_class_labels > 0) {
+            /* "1=hoch;2=mittel;..." for categorical styles and legends. */
+            char cats[1024];
+            size_t used = 0;
+            for (j = 0; j < X->n_class_labels && used < sizeof(cats); j++) {
+                int w = snprintf(cats + used, sizeof(cats) - used, "%s%zu=%s", j ? ";" : "",
+                                 j + 1, X->class_labels[j]);
+                if (w < 0)
+                    break;
+                used += (size_t)w;
+            }
+            if ((rc = kz_store__set_categories(db, ctx, name, cats)) != KZ_OK)
+                goto done;
+        }
     }
     kz_ctx__log(ctx, KZ_LOG_INFO, "index %s: %zu of %zu areas of %s in scope, period %s",
                 X->name, n_in, n, X->level, period);
@@ -333,6 +348,8 @@ int kz_compute_derived(kz_db *db, kz_ctx *ctx, const kz_project *p)
     for (i = 0; i < p->n_indices; i++)
         if ((rc = compute_index(db, ctx, p, &p->indices[i])) != KZ_OK)
             return rc;
+    if ((rc = kz_compute__effects(db, ctx, p)) != KZ_OK) /* compute_effect.c */
+        return rc;
     if (p->n_trends > 0 && (rc = kz_store__level_names(db, ctx, &levels, &n_levels)) != KZ_OK)
         return rc;
     for (i = 0; i < p->n_trends && rc == KZ_OK; i++)

@@ -161,6 +161,7 @@ typedef struct pstate {
     const char *geodata; /* $KIEZ_GEODATA or the default */
     kz_project *p;
     item_loc *lv, *tb, *in, *ob, *ix, *tr, *sp, *co;
+    item_loc *ms, *mc; /* measures and their comparison mappings */
     item_loc out;
     item_loc *cv; /* coverage */
     item_loc *ac, *cp, disc; /* action, comparable, disclosure */
@@ -619,6 +620,7 @@ enum {
     T_SPATIAL,
     T_CORRELATIONS,
     T_COVERAGE,
+    T_MEASURES,
     T_ACTION,
     T_COMPARABLE,
     T_DISCLOSURE,
@@ -638,6 +640,7 @@ static const field top_fields[] = {
     FLD(kz_project, "spatial", F_SECTION, 0, spatial),
     FLD(kz_project, "correlations", F_SECTION, 0, correlations),
     FLD(kz_project, "coverage", F_SECTION, 0, coverage),
+    FLD(kz_project, "measures", F_SECTION, 0, measures),
     FLD(kz_project, "action", F_SECTION, 0, actions),
     FLD(kz_project, "comparable", F_SECTION, 0, comparables),
     FLD(kz_project, "disclosure", F_SECTION, 0, disclosure),
@@ -775,6 +778,7 @@ enum {
     X_MIN_POPULATION,
     X_OUTLIERS,
     X_SAMPLE_SD,
+    X_CLASS_LABELS,
     X_N
 };
 static const field index_fields[] = {
@@ -788,6 +792,7 @@ static const field index_fields[] = {
     FLD(kz_index_def, "min_population", F_NUM, 0, min_population),
     FLD_L(kz_index_def, "outliers", outliers, n_outliers),
     FLD(kz_index_def, "sample_sd", F_BOOL, 0, sample_sd),
+    FLD_L(kz_index_def, "class_labels", class_labels, n_class_labels),
 };
 
 enum { R_INDICATORS, R_FROM, R_TO, R_N };
@@ -870,6 +875,47 @@ static const field coverage_fields[] = {
     FLD(coverage_raw, "radius", F_NUM, 0, def.radius),
     FLD(coverage_raw, "access_radius", F_NUM, 0, def.access_radius),
     FLD_M(coverage_raw, "demand_points", def.demand_points, def.n_demand_points),
+};
+
+enum {
+    M_ID,
+    M_NAME,
+    M_KIND,
+    M_LEVEL,
+    M_AREAS,
+    M_AREAS_FILE,
+    M_AREAS_KEY,
+    M_START,
+    M_END,
+    M_BUDGET,
+    M_INDICATORS,
+    M_COMPARISON,
+    M_ILLUSTRATIVE,
+    M_N
+};
+static const field measure_fields[] = {
+    FLD(kz_measure_def, "id", F_IDENT, 1, id),
+    FLD(kz_measure_def, "name", F_STR, 1, name),
+    FLD(kz_measure_def, "kind", F_STR, 0, kind),
+    FLD(kz_measure_def, "level", F_STR, 1, level),
+    FLD_L(kz_measure_def, "areas", areas, n_areas),
+    FLD(kz_measure_def, "areas_file", F_STR, 0, areas_file),
+    FLD(kz_measure_def, "areas_key", F_STR, 0, areas_key),
+    FLD(kz_measure_def, "start", F_STR, 1, start),
+    FLD(kz_measure_def, "end", F_STR, 0, end),
+    FLD(kz_measure_def, "budget", F_NUM, 0, budget),
+    FLD_L(kz_measure_def, "indicators", indicators, n_indicators),
+    FLD(kz_measure_def, "comparison", F_SECTION, 0, comparison),
+    FLD(kz_measure_def, "illustrative", F_BOOL, 0, illustrative),
+};
+static const enum_val ev_comparison[] = {{"all", KZ_MEASURE_COMPARE_ALL, 0},
+                                         {"nearest", KZ_MEASURE_COMPARE_NEAREST, 0},
+                                         {NULL, 0, 0}};
+enum { MC_METHOD, MC_K, MC_MATCH_ON, MC_N };
+static const field comparison_fields[] = {
+    FLD_E(kz_measure_def, "method", F_ENUM, comparison, ev_comparison),
+    FLD_I(kz_measure_def, "k", k, 1, MAX_ITEMS),
+    FLD_L(kz_measure_def, "match_on", match_on, n_match_on),
 };
 
 /* enum kz_action_unit (action.h) */
@@ -1775,6 +1821,11 @@ static int check_indices(pstate *s)
                               X->cuts[j]);
             prev = c;
         }
+        if (X->n_class_labels > 0 && X->n_class_labels != X->n_cuts + 1)
+            return err_at(s, lc->at[X_CLASS_LABELS], kp,
+                          "class_labels needs one label per class: %zu cuts give %zu classes, "
+                          "%zu labels given",
+                          X->n_cuts, X->n_cuts + 1, X->n_class_labels);
         if (X->period != NULL) {
             char iso[11];
             if (kz_period_parse(iso, X->period) != KZ_OK)
@@ -2162,6 +2213,65 @@ static int check_coverage(pstate *s, coverage_raw *raw)
 
 static void free_coverage_raw(coverage_raw *raw, size_t n);
 
+static int check_measures(pstate *s)
+{
+    kz_project *p = s->p;
+    size_t i, j;
+    char kp[64], a[11], b[11];
+    int rc;
+    for (i = 0; i < p->n_measures; i++) {
+        kz_measure_def *M = &p->measures[i];
+        const item_loc *lc = &s->ms[i];
+        const node *cmp = lc->at[M_COMPARISON];
+        snprintf(kp, sizeof(kp), "measures[%zu]", i);
+        for (j = 0; j < i; j++)
+            if (strcmp(M->id, p->measures[j].id) == 0)
+                return err_at(s, lc->at[M_ID], kp, "\"%s\" is already the id of measures[%zu]",
+                              M->id, j);
+        if (kz_project_level_index(p, M->level) < 0)
+            return err_at(s, lc->at[M_LEVEL], kp, "level \"%s\" is not defined under levels",
+                          M->level);
+        if (kz_period_parse(a, M->start) != KZ_OK)
+            return err_at(s, lc->at[M_START], kp, "start \"%s\" is not a date", M->start);
+        if (M->end != NULL && (kz_period_parse(b, M->end) != KZ_OK || strcmp(b, a) < 0))
+            return err_at(s, lc->at[M_END], kp, "end must be a date on or after start");
+        if (M->n_areas == 0 && M->areas_file == NULL)
+            return err_at(s, lc->map, kp,
+                          "needs areas (a list of keys of the level) or areas_file (a CSV with "
+                          "a key column)");
+        if (M->areas_key != NULL && M->areas_file == NULL)
+            return err_at(s, lc->at[M_AREAS_KEY], kp, "areas_key needs areas_file");
+        if (M->areas_file != NULL) {
+            snprintf(kp, sizeof(kp), "measures[%zu].areas_file", i);
+            if ((rc = resolve_source(s, lc->at[M_AREAS_FILE], kp, &M->areas_file, 0, 0)) != KZ_OK)
+                return rc;
+            snprintf(kp, sizeof(kp), "measures[%zu]", i);
+        }
+        if (M->n_indicators == 0)
+            return err_at(s, lc->map, kp, "needs indicators: the target indicators to evaluate");
+        for (j = 0; j < M->n_indicators; j++)
+            if (indicator_index(p, M->indicators[j]) < 0)
+                return err_at(s, lc->at[M_INDICATORS], kp,
+                              "indicator \"%s\" is not defined under indicators",
+                              M->indicators[j]);
+        snprintf(kp, sizeof(kp), "measures[%zu].comparison", i);
+        if (cmp != NULL && !is_null(cmp) &&
+            (rc = parse_fields(s, cmp, kp, comparison_fields, NFIELDS(comparison_fields), M,
+                               s->mc[i].at)) != KZ_OK)
+            return rc;
+        for (j = 0; j < M->n_match_on; j++)
+            if (indicator_index(p, M->match_on[j]) < 0)
+                return err_at(s, s->mc[i].at[MC_MATCH_ON], kp,
+                              "match_on indicator \"%s\" is not defined under indicators",
+                              M->match_on[j]);
+        if (M->comparison == KZ_MEASURE_COMPARE_NEAREST && M->n_match_on == 0)
+            return err_at(s, cmp, kp,
+                          "method nearest needs match_on: the indicators on which comparison "
+                          "areas should resemble the treated ones at baseline");
+    }
+    return KZ_OK;
+}
+
 static int check_actions(pstate *s)
 {
     kz_project *p = s->p;
@@ -2374,6 +2484,22 @@ static int parse_document(pstate *s, const node *root)
             return rc;
     }
 
+    if ((rc = section_items(s, top[T_MEASURES], "measures", MAX_ITEMS, sizeof(kz_measure_def),
+                            &items, &p->n_measures, &s->ms)) != KZ_OK)
+        return rc;
+    p->measures = items;
+    if (p->n_measures > 0 && (s->mc = xcalloc(p->n_measures, sizeof(item_loc))) == NULL)
+        return nomem(s);
+    for (i = 0; i < p->n_measures; i++) {
+        p->measures[i].budget = NAN;
+        p->measures[i].k = 10;
+    }
+    if ((rc = parse_items(s, top[T_MEASURES], "measures", measure_fields, NFIELDS(measure_fields),
+                          (char *)p->measures, sizeof(kz_measure_def), p->n_measures, s->ms)) !=
+            KZ_OK ||
+        (rc = check_measures(s)) != KZ_OK)
+        return rc;
+
     if ((rc = section_items(s, top[T_ACTION], "action", MAX_ITEMS, sizeof(kz_action_def), &items,
                             &p->n_actions, &s->ac)) != KZ_OK)
         return rc;
@@ -2473,6 +2599,8 @@ done:
     free(s.cv);
     free(s.sp);
     free(s.co);
+    free(s.ms);
+    free(s.mc);
     free(s.ac);
     free(s.cp);
     if (rc != KZ_OK) {
@@ -2636,6 +2764,7 @@ void kz_project_free(kz_project *p)
         free_list(X->cuts, X->n_cuts);
         free(X->population);
         free_list(X->outliers, X->n_outliers);
+        free_list(X->class_labels, X->n_class_labels);
     }
     free(p->indices);
     for (i = 0; i < p->n_trends; i++) {
@@ -2663,6 +2792,21 @@ void kz_project_free(kz_project *p)
     for (i = 0; i < p->n_coverage; i++)
         free_coverage(&p->coverage[i]);
     free(p->coverage);
+    for (i = 0; i < p->n_measures; i++) {
+        kz_measure_def *M = &p->measures[i];
+        free(M->id);
+        free(M->name);
+        free(M->kind);
+        free(M->level);
+        free_list(M->areas, M->n_areas);
+        free(M->areas_file);
+        free(M->areas_key);
+        free(M->start);
+        free(M->end);
+        free_list(M->indicators, M->n_indicators);
+        free_list(M->match_on, M->n_match_on);
+    }
+    free(p->measures);
     for (i = 0; i < p->n_actions; i++) {
         kz_action_def *A = &p->actions[i];
         free(A->indicator);

@@ -135,6 +135,8 @@ typedef struct kz_index_def {
     char **outliers;     /* area keys left out of the statistics */
     size_t n_outliers;
     int sample_sd;       /* 1: sample sd (n − 1) instead of population sd */
+    char **class_labels; /* one label per class (n_cuts + 1), e.g. hoch, mittel, ... */
+    size_t n_class_labels;
 } kz_index_def;
 
 /* Trend columns of indicators between two periods: <indicator>_chg (last −
@@ -223,6 +225,38 @@ typedef struct kz_coverage_def {
     int demand_layer;    /* parsed: 1 = write the points as layer <name>_demand */
 } kz_coverage_def;
 
+/* How a measure's comparison group is chosen (kz_measure_def.comparison;
+ * the same values as enum kz_comparison in effect.h). */
+enum kz_measure_comparison { KZ_MEASURE_COMPARE_ALL = 0, KZ_MEASURE_COMPARE_NEAREST = 1 };
+
+/*
+ * A measure in the register (a programme, a new facility, ...), evaluated
+ * before and after its start against a comparison group (difference-in-
+ * differences, see effect.h): statistics rows of analysis "effect:<id>"
+ * per target indicator, a derived column <id>_treated (1/0), and the
+ * layer `measures` of the GeoPackage.
+ */
+typedef struct kz_measure_def {
+    char *id;            /* identifier */
+    char *name;          /* human name */
+    char *kind;          /* free text, e.g. "Quartiersmanagement"; NULL = none */
+    char *level;         /* level whose keys the areas are */
+    char **areas;        /* keys of the treated areas */
+    size_t n_areas;
+    char *areas_file;    /* CSV with more keys (resolved path); NULL = none */
+    char *areas_key;     /* its key column; NULL = "key" */
+    char *start;         /* date: periods on or after it are "after" */
+    char *end;           /* date or NULL; recorded, does not cut the series */
+    double budget;       /* NaN = not given */
+    char **indicators;   /* target indicators */
+    size_t n_indicators;
+    int comparison;      /* enum kz_measure_comparison; default all */
+    int k;               /* nearest: comparison areas, default 10 */
+    char **match_on;     /* nearest: indicators compared at baseline */
+    size_t n_match_on;
+    int illustrative;    /* 1: not a real measure; said in every output */
+} kz_measure_def;
+
 /*
  * Needs for action of one indicator (see action.h): per area of `level`
  * (or of every level below the top) <indicator>_dev_city (value − the
@@ -296,6 +330,8 @@ typedef struct kz_project {
     size_t n_correlations;
     kz_coverage_def *coverage;
     size_t n_coverage;
+    kz_measure_def *measures;
+    size_t n_measures;
     kz_action_def *actions;
     size_t n_actions;
     kz_comparable_def *comparables;
