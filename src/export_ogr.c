@@ -391,9 +391,9 @@ static int write_demand(GDALDatasetH ds, kz_db *db, kz_ctx *ctx, const char *pat
 static int write_catalogue(GDALDatasetH ds, kz_ctx *ctx, const char *path,
                            const kz_store_indicator *cat, size_t n)
 {
-    static const char *const fields[] = {"name",     "label",       "numerator", "denominator",
-                                         "unit",     "polarity",    "description", "source",
-                                         "kind"};
+    static const char *const fields[] = {"name",   "label",       "numerator", "denominator",
+                                         "unit",   "polarity",    "description", "source",
+                                         "kind",   "categories"};
     writer w = {ctx, path, NULL, NULL, 0, 0};
     size_t i, f;
     int rc;
@@ -408,7 +408,7 @@ static int write_catalogue(GDALDatasetH ds, kz_ctx *ctx, const char *path,
     w.defn = OGR_L_GetLayerDefn(w.layer);
     for (i = 0; i < n; i++) {
         OGRFeatureH feat = OGR_F_Create(w.defn);
-        const char *vals[9];
+        const char *vals[10];
         if (feat == NULL)
             return kz_ctx__error(ctx, KZ_E_NOMEM, "out of memory");
         vals[0] = cat[i].name;
@@ -420,9 +420,10 @@ static int write_catalogue(GDALDatasetH ds, kz_ctx *ctx, const char *path,
         vals[6] = cat[i].description;
         vals[7] = cat[i].source;
         vals[8] = cat[i].kind;
-        for (f = 0; f < 9; f++)
+        vals[9] = cat[i].categories;
+        for (f = 0; f < 10; f++)
             set_text(feat, (int)f, vals[f]);
-        OGR_F_SetFieldDouble(feat, 9, cat[i].scale);
+        OGR_F_SetFieldDouble(feat, 10, cat[i].scale);
         if ((rc = write_feature(&w, feat)) != KZ_OK)
             return rc;
     }

@@ -407,6 +407,7 @@ int kz_export_styles(kz_db *db, kz_ctx *ctx, const char *gpkg_path, const char *
         jb.inds[i].label = cat[i].label;
         jb.inds[i].unit = cat[i].unit;
         jb.inds[i].polarity = cat[i].polarity;
+        jb.inds[i].categories = cat[i].categories;
     }
     jb.n_ind = n_cat;
 

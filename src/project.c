@@ -1903,7 +1903,8 @@ static int check_objects(pstate *s)
 
 /* Is `name` a column the project has before the spatial statistics run:
  * an indicator, or a column of an index (z_<input>, <name>_sum, _index,
- * _class with cuts) or of a trend (<indicator>_chg, _slope)? */
+ * _class with cuts), of a trend (<indicator>_chg, _slope) or of a
+ * coverage item (<name>_...)? */
 static int is_column(const kz_project *p, const char *name)
 {
     static const char *const index_tails[] = {"_sum", "_index", "_class"};
@@ -1924,6 +1925,11 @@ static int is_column(const kz_project *p, const char *name)
             if (strcmp(buf, name) == 0)
                 return 1;
         }
+    }
+    for (i = 0; i < p->n_coverage; i++) {
+        size_t len = strlen(p->coverage[i].name);
+        if (strncmp(name, p->coverage[i].name, len) == 0 && name[len] == '_')
+            return 1;
     }
     for (i = 0; i < p->n_trends; i++)
         for (j = 0; j < p->trends[i].n_indicators; j++)
@@ -1968,9 +1974,9 @@ static int check_columns(pstate *s, const node *at, const char *kp, char **names
     for (j = 0; j < n; j++) {
         if (!is_column(s->p, names[j]))
             return err_at(s, at, kp,
-                          "\"%s\" is neither an indicator nor a column computed by indices or "
-                          "trends (z_<input>, <index>_sum, _index, _class, <indicator>_chg, "
-                          "_slope)",
+                          "\"%s\" is neither an indicator nor a column computed by indices, "
+                          "trends or coverage (z_<input>, <index>_sum, _index, _class, "
+                          "<indicator>_chg, _slope, <coverage>_...)",
                           names[j]);
         for (k = 0; k < j; k++)
             if (strcmp(names[j], names[k]) == 0)
@@ -2460,8 +2466,6 @@ static int parse_document(pstate *s, const node *root)
                           NFIELDS(correlation_fields), (char *)p->correlations,
                           sizeof(kz_correlation_def), p->n_correlations, s->co)) != KZ_OK)
         return rc;
-    if ((rc = check_spatial(s)) != KZ_OK)
-        return rc;
 
     {
         coverage_raw *raw = NULL;
@@ -2483,6 +2487,9 @@ static int parse_document(pstate *s, const node *root)
         if (rc != KZ_OK)
             return rc;
     }
+    /* After coverage: its columns may be analysed too. */
+    if ((rc = check_spatial(s)) != KZ_OK)
+        return rc;
 
     if ((rc = section_items(s, top[T_MEASURES], "measures", MAX_ITEMS, sizeof(kz_measure_def),
                             &items, &p->n_measures, &s->ms)) != KZ_OK)

@@ -137,7 +137,8 @@ void kz_store__free_strings(char **strings, size_t n);
 /* The catalogue, in its order. */
 typedef struct kz_store_indicator {
     char *name, *label, *numerator, *denominator, *unit, *polarity, *description, *source;
-    char *kind; /* ratio, zscore, sum, index, class, change, slope */
+    char *kind;       /* ratio, zscore, sum, index, class, change, slope */
+    char *categories; /* class columns: "1=label;2=label;..." or NULL */
     double scale;
 } kz_store_indicator;
 int kz_store__catalogue(kz_db *db, kz_ctx *ctx, kz_store_indicator **out, size_t *n);
@@ -201,6 +202,9 @@ int kz_store__clear_derived(kz_db *db, kz_ctx *ctx);
 int kz_store__put_derived(kz_db *db, kz_ctx *ctx, const char *name, const char *label,
                           const char *unit, const char *polarity, const char *kind,
                           const char *description);
+
+/* Set the class labels of a derived class column ("1=hoch;2=mittel;..."). */
+int kz_store__set_categories(kz_db *db, kz_ctx *ctx, const char *name, const char *categories);
 
 /* Latest period with a value of `indicator` on `level`; "" if none. */
 int kz_store__latest_period_of(kz_db *db, kz_ctx *ctx, const char *level, const char *indicator,

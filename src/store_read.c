@@ -138,6 +138,7 @@ void kz_store__free_catalogue(kz_store_indicator *rows, size_t n)
         free(rows[i].description);
         free(rows[i].source);
         free(rows[i].kind);
+        free(rows[i].categories);
     }
     free(rows);
 }
@@ -152,7 +153,8 @@ int kz_store__catalogue(kz_db *db, kz_ctx *ctx, kz_store_indicator **out, size_t
     *n = 0;
     if ((rc = kz_store__prepare(db, ctx, &st,
                                 "SELECT name, label, numerator, denominator, unit, polarity,"
-                                " description, source, scale, kind FROM indicator ORDER BY ord")) != KZ_OK)
+                                " description, source, scale, kind, categories FROM indicator ORDER BY ord"))
+        != KZ_OK)
         return rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         kz_store_indicator *r;
@@ -173,6 +175,7 @@ int kz_store__catalogue(kz_db *db, kz_ctx *ctx, kz_store_indicator **out, size_t
         r->source = dup_col(st, 7);
         r->scale = sqlite3_column_double(st, 8);
         r->kind = dup_col(st, 9);
+        r->categories = dup_col(st, 10);
         if (r->name == NULL || r->kind == NULL)
             goto nomem;
     }

@@ -426,12 +426,70 @@ static void put_lisa_renderer(sbuf *b, const kz_style_indicator *ind)
     put(b, "  </symbols>\n </renderer-v2>\n");
 }
 
+/*
+ * Class columns with labels ("1=hoch;2=mittel;3=niedrig;4=sehr niedrig",
+ * e.g. the MSS status classes) get a categorical renderer: classes in
+ * their order on a diverging ColorBrewer RdYlBu ramp from blue (class 1)
+ * to red (last class), reversed when the column's polarity is "positive"
+ * (higher class = better); areas without a class grey.
+ */
+static void put_class_renderer(sbuf *b, const kz_style_indicator *ind)
+{
+    static const unsigned char ramp[7][3] = {{0x45, 0x75, 0xb4}, {0x91, 0xbf, 0xdb},
+                                             {0xe0, 0xf3, 0xf8}, {0xff, 0xff, 0xbf},
+                                             {0xfe, 0xe0, 0x90}, {0xfc, 0x8d, 0x59},
+                                             {0xd7, 0x30, 0x27}};
+    static const unsigned char grey[3] = {0xd9, 0xd9, 0xd9};
+    char values[16][16], labels[16][160];
+    const char *p = ind->categories;
+    size_t n = 0, i;
+    int reverse = ind->polarity != NULL && strcmp(ind->polarity, "positive") == 0;
+    while (*p != '\0' && n < 16) {
+        const char *eq = strchr(p, '='), *end = strchr(p, ';');
+        if (end == NULL)
+            end = p + strlen(p);
+        if (eq == NULL || eq > end)
+            break;
+        snprintf(values[n], sizeof(values[n]), "%.*s", (int)(eq - p), p);
+        snprintf(labels[n], sizeof(labels[n]), "%s %.*s", values[n], (int)(end - eq - 1), eq + 1);
+        n++;
+        p = *end ? end + 1 : end;
+    }
+    put(b, " <renderer-v2 type=\"categorizedSymbol\" attr=\"");
+    put_xml(b, ind->name);
+    put(b, "\" symbollevels=\"0\" forceraster=\"0\" enableorderby=\"0\""
+           " referencescale=\"-1\">\n  <categories>\n");
+    for (i = 0; i < n; i++) {
+        putf(b, "   <category render=\"true\" symbol=\"%zu\" value=\"", i);
+        put_xml(b, values[i]);
+        put(b, "\" label=\"");
+        put_xml(b, labels[i]);
+        put(b, "\"/>\n");
+    }
+    putf(b, "   <category render=\"true\" symbol=\"%zu\" value=\"\" label=\"ohne Klasse\"/>\n", n);
+    put(b, "  </categories>\n  <symbols>\n");
+    for (i = 0; i <= n; i++) {
+        char name[16];
+        size_t at = n > 1 ? i * 6 / (n - 1) : 0;
+        snprintf(name, sizeof(name), "%zu", i);
+        if (i == n)
+            put_fill_symbol(b, name, grey, 1);
+        else
+            put_fill_symbol(b, name, ramp[reverse ? 6 - at : at], 1);
+    }
+    put(b, "  </symbols>\n </renderer-v2>\n");
+}
+
 static void put_renderer(sbuf *b, const kz_style_indicator *ind, const kz_style_map *map)
 {
     static const unsigned char grey[3] = {0xd9, 0xd9, 0xd9};
     int i;
     if (is_lisa_class(ind->name)) {
         put_lisa_renderer(b, ind);
+        return;
+    }
+    if (ind->categories != NULL && ind->categories[0] != '\0') {
+        put_class_renderer(b, ind);
         return;
     }
     if (map->n_classes == 0) {

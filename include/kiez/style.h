@@ -54,6 +54,7 @@ typedef struct kz_style_indicator {
     const char *label; /* human label (alias, legend title); NULL = name */
     const char *unit;
     const char *polarity;
+    const char *categories; /* class columns: "1=hoch;2=mittel;..." -> categorical; or NULL */
 } kz_style_indicator;
 
 typedef struct kz_style_class {

@@ -84,6 +84,15 @@ def main():
         check(counts == [75, 366, 46, 49], f"status classes {counts}")
         counts = [sum(1 for r in valid if r[12] == c) for c in (1, 2, 3)]
         check(counts == [48, 436, 52], f"dynamics classes {counts}")
+        # The class columns carry their labels and a categorical QGIS style.
+        cats = dict(db.execute("SELECT name, categories FROM indicator_catalogue"
+                               " WHERE kind = 'class'").fetchall())
+        check(cats.get("status_class") == "1=hoch;2=mittel;3=niedrig;4=sehr niedrig",
+              f"status class labels {cats.get('status_class')}")
+        qml = db.execute("SELECT styleQML FROM layer_styles WHERE f_table_name = 'plr'"
+                         " AND styleName = 'status_class'").fetchone()
+        check(qml is not None and 'type="categorizedSymbol"' in qml[0]
+              and 'label="4 sehr niedrig"' in qml[0], "status_class has a categorical style")
         db.close()
     return 1 if failures else 0
 

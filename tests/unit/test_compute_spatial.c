@@ -239,6 +239,30 @@ static void test_project_keys(void **state)
     kz_ctx_free(ctx);
 }
 
+/* Columns of a coverage item (<name>_...) may be analysed: coverage is
+ * parsed after spatial but checked before it. */
+static void test_project_coverage_columns(void **state)
+{
+    kz_ctx *ctx = NULL;
+    kz_project *p = NULL;
+    const char *yaml = HDR "objects:\n"
+                           "  - {name: kitas, source: kitas.geojson, capacity: e_platz}\n"
+                           "spatial:\n"
+                           "  - {level: plr, indicators: [kita_per_100, S1]}\n"
+                           "coverage:\n"
+                           "  - {name: kita, objects: kitas, level: plr, supply: capacity,"
+                           " demand: S1, per: 100}\n";
+    (void)state;
+    assert_int_equal(kz_ctx_new(&ctx), KZ_OK);
+    if (parse(&p, ctx, yaml) != KZ_OK)
+        fprintf(stderr, "%s\n", kz_ctx_errmsg(ctx));
+    assert_non_null(p);
+    assert_int_equal(p->n_spatial, 1);
+    assert_int_equal(p->n_coverage, 1);
+    kz_project_free(p);
+    kz_ctx_free(ctx);
+}
+
 typedef struct bad_case {
     const char *yaml, *message;
 } bad_case;
@@ -311,8 +335,8 @@ static void test_project_errors(void **state)
 
 static void test_lisa_style(void **state)
 {
-    static const kz_style_indicator inds[2] = {{"lisa_S1_class", "LISA S1: Cluster", NULL, NULL},
-                                               {"status_class", "Status", NULL, NULL}};
+    static const kz_style_indicator inds[2] = {{"lisa_S1_class", "LISA S1: Cluster", NULL, NULL, NULL},
+                                               {"status_class", "Status", NULL, NULL, NULL}};
     static const double values[6] = {0, 1, 2, 3, 4, NAN};
     kz_style_layer layer = {inds, 2, "name", 25000};
     kz_style_map map;
@@ -352,6 +376,7 @@ int main(void)
         cmocka_unit_test(test_restrict_island),
         cmocka_unit_test(test_project_keys),
         cmocka_unit_test(test_project_errors),
+        cmocka_unit_test(test_project_coverage_columns),
         cmocka_unit_test(test_lisa_style),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

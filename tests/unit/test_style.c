@@ -40,14 +40,14 @@ static void assert_rgb(const unsigned char *rgb, unsigned hex)
 
 static void test_scheme(void **state)
 {
-    kz_style_indicator a = {"u6_share", "Anteil unter 6-Jährige", "%", "neutral"};
-    kz_style_indicator b = {"u6_share_slope", NULL, "Prozentpunkte/Jahr", "negative"};
-    kz_style_indicator c = {"inhabitants", NULL, "Personen", NULL};
-    kz_style_indicator d = {"z_u6", NULL, NULL, NULL};
-    kz_style_indicator e = {"status_index", NULL, NULL, NULL};
-    kz_style_indicator f = {"foreigners_share_chg", NULL, "Prozentpunkte", NULL};
-    kz_style_indicator g = {"kita_places", NULL, "Plätze je 100", NULL};
-    kz_style_indicator h = {"x", NULL, "ppm", NULL}; /* "pp" must match whole */
+    kz_style_indicator a = {"u6_share", "Anteil unter 6-Jährige", "%", "neutral", NULL};
+    kz_style_indicator b = {"u6_share_slope", NULL, "Prozentpunkte/Jahr", "negative", NULL};
+    kz_style_indicator c = {"inhabitants", NULL, "Personen", NULL, NULL};
+    kz_style_indicator d = {"z_u6", NULL, NULL, NULL, NULL};
+    kz_style_indicator e = {"status_index", NULL, NULL, NULL, NULL};
+    kz_style_indicator f = {"foreigners_share_chg", NULL, "Prozentpunkte", NULL, NULL};
+    kz_style_indicator g = {"kita_places", NULL, "Plätze je 100", NULL, NULL};
+    kz_style_indicator h = {"x", NULL, "ppm", NULL, NULL}; /* "pp" must match whole */
     (void)state;
     assert_int_equal(kz_style_scheme_of(&a), KZ_STYLE_SEQUENTIAL);
     assert_int_equal(kz_style_scheme_of(&b), KZ_STYLE_DIVERGING);
@@ -87,7 +87,7 @@ static void test_sequential(void **state)
 {
     kz_ctx *ctx = new_ctx();
     double v[10] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
-    kz_style_indicator ind = {"u6_share", "Anteil", "%", "neutral"};
+    kz_style_indicator ind = {"u6_share", "Anteil", "%", "neutral", NULL};
     kz_style_map m;
     int i;
     (void)state;
@@ -134,7 +134,7 @@ static void test_ties_and_missing(void **state)
     kz_ctx *ctx = new_ctx();
     double v[6] = {3.5, 3.5, 3.5, NAN, 3.5, NAN};
     double none[3] = {NAN, NAN, NAN};
-    kz_style_indicator ind = {"share", NULL, NULL, NULL};
+    kz_style_indicator ind = {"share", NULL, NULL, NULL, NULL};
     kz_style_map m;
     (void)state;
     assert_int_equal(kz_style_classify(&m, ctx, &ind, v, 6), KZ_OK);
@@ -152,7 +152,7 @@ static void test_diverging(void **state)
 {
     kz_ctx *ctx = new_ctx();
     double v[5] = {-2, -1, 0, 1, 2};
-    kz_style_indicator ind = {"z_status", "Status", "z", "neutral"};
+    kz_style_indicator ind = {"z_status", "Status", "z", "neutral", NULL};
     kz_style_map m;
     double s = sqrt(2.0); /* RMS of the values */
     (void)state;
@@ -198,8 +198,8 @@ static void test_qml(void **state)
 {
     kz_ctx *ctx = new_ctx();
     double v[10] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
-    kz_style_indicator inds[2] = {{"u6_share", "Anteil <6 & \"Kinder\"", "%", "neutral"},
-                                  {"inhabitants", "Einwohner", "Personen", NULL}};
+    kz_style_indicator inds[2] = {{"u6_share", "Anteil <6 & \"Kinder\"", "%", "neutral", NULL},
+                                  {"inhabitants", "Einwohner", "Personen", NULL, NULL}};
     kz_style_layer layer = {inds, 2, "name", 25000};
     kz_style_map m, empty;
     char *qml = NULL, *p;
