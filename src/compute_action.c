@@ -115,8 +115,7 @@ static int put(kz_db *db, kz_ctx *ctx, const char *level, const char *period, co
 /* Values of the parent areas and of the top-level ancestors of keys[0..n)
  * of `level` at `period`. */
 static int reference_values(kz_db *db, kz_ctx *ctx, const char *level, char *const *keys, size_t n,
-                            const char *indicator, const char *period, double *parent,
-                            double *city)
+                            const char *indicator, const char *period, double *parent, double *city)
 {
     char *cur_level = NULL, *up_level = NULL, **cur = NULL, **up = NULL;
     size_t i, step;
@@ -226,8 +225,8 @@ static int action_level(kz_db *db, kz_ctx *ctx, const kz_action_def *A, const in
             out[i] = NAN;
     } else {
         for (i = 0; i < n; i++) {
-            if ((rc = kz_action_lights(&light[i], ctx, &x[i], 1, city[i], scale, I->polarity,
-                                       t)) != KZ_OK)
+            if ((rc = kz_action_lights(&light[i], ctx, &x[i], 1, city[i], scale, I->polarity, t)) !=
+                KZ_OK)
                 goto done;
             out[i] = light[i] == KZ_LIGHT_NONE ? NAN : (double)light[i];
         }
@@ -259,8 +258,8 @@ static int action_level(kz_db *db, kz_ctx *ctx, const kz_action_def *A, const in
         (rc = kz_store__put_statistic(db, ctx, "action", level, period, A->indicator,
                                       "yellow_beyond", t[0] * scale,
                                       "worse than the city value by more than this")) != KZ_OK ||
-        (rc = kz_store__put_statistic(db, ctx, "action", level, period, A->indicator,
-                                      "red_beyond", t[1] * scale,
+        (rc = kz_store__put_statistic(db, ctx, "action", level, period, A->indicator, "red_beyond",
+                                      t[1] * scale,
                                       "worse than the city value by more than this")) != KZ_OK)
         goto done;
 done:
@@ -334,8 +333,8 @@ static int compute_comparable(kz_db *db, kz_ctx *ctx, const kz_comparable_def *C
     note[0] = '\0';
     for (j = 0; j < m; j++) {
         int w;
-        if ((rc = kz_store__indicator_values(db, ctx, C->level, period, C->indicators[j],
-                                             keys.keys, n, x + j * n)) != KZ_OK)
+        if ((rc = kz_store__indicator_values(db, ctx, C->level, period, C->indicators[j], keys.keys,
+                                             n, x + j * n)) != KZ_OK)
             goto done;
         scale[j] = C->unit == KZ_ACTION_SD ? kz_action_sd(x + j * n, n) : 1.0;
         w = snprintf(note + o, sizeof(note) - o, "%s%s", j ? ", " : "indicators ",
@@ -357,8 +356,7 @@ static int compute_comparable(kz_db *db, kz_ctx *ctx, const kz_comparable_def *C
         snprintf(analysis, sizeof(analysis), "comparable:%s", C->references[i]);
         if ((rc = kz_store__clear_statistics(db, ctx, analysis)) != KZ_OK)
             goto done;
-        rc = kz_action_comparable(idx, dist, &n_out, ctx, x, n, m, (size_t)at, scale,
-                                  C->tolerance);
+        rc = kz_action_comparable(idx, dist, &n_out, ctx, x, n, m, (size_t)at, scale, C->tolerance);
         if (rc == KZ_E_INPUT) {
             /* The reference's value is missing or withheld. */
             kz_ctx__log(ctx, KZ_LOG_WARN, "comparable %s: %s", C->references[i],
@@ -379,8 +377,8 @@ static int compute_comparable(kz_db *db, kz_ctx *ctx, const kz_comparable_def *C
                                               keys.keys[idx[k]], "distance", dist[k], NULL)) !=
                 KZ_OK)
                 goto done;
-        kz_ctx__log(ctx, KZ_LOG_INFO, "comparable %s on %s: %zu areas", C->references[i],
-                    C->level, n_out);
+        kz_ctx__log(ctx, KZ_LOG_INFO, "comparable %s on %s: %zu areas", C->references[i], C->level,
+                    n_out);
     }
 done:
     free(x);

@@ -71,8 +71,7 @@ static int flush(cells *c)
     return KZ_OK;
 }
 
-static int take(const char *level, const char *key, const char *period, double value,
-                void *payload)
+static int take(const char *level, const char *key, const char *period, double value, void *payload)
 {
     cells *c = payload;
     char buf[600];
@@ -121,11 +120,10 @@ static int put_rules(kz_db *db, kz_ctx *ctx, const kz_disclosure_def *D)
 {
     char note[256];
     int rc;
-    if ((rc = kz_store__put_statistic(db, ctx, "disclosure", NULL, NULL, "rules", "min_count",
-                                      D->min_count,
-                                      "counts 0 < x < min_count are withheld (NULL, flag 2) with "
-                                      "every indicator built on them; zeros are published")) !=
-        KZ_OK)
+    if ((rc = kz_store__put_statistic(
+             db, ctx, "disclosure", NULL, NULL, "rules", "min_count", D->min_count,
+             "counts 0 < x < min_count are withheld (NULL, flag 2) with "
+             "every indicator built on them; zeros are published")) != KZ_OK)
         return rc;
     if ((rc = kz_store__put_statistic(
              db, ctx, "disclosure", NULL, NULL, "rules", "secondary", NAN,
@@ -162,7 +160,8 @@ int kz_compute__disclosure(kz_db *db, kz_ctx *ctx, const kz_project *p, int seal
     memset(&c, 0, sizeof(c));
     if ((rc = kz_store__disclosure_reset(db, ctx)) != KZ_OK ||
         (rc = kz_store__clear_statistics(db, ctx, "disclosure")) != KZ_OK ||
-        (rc = put_rules(db, ctx, D)) != KZ_OK || (rc = kz_store__area_tree(db, ctx, &tree)) != KZ_OK ||
+        (rc = put_rules(db, ctx, D)) != KZ_OK ||
+        (rc = kz_store__area_tree(db, ctx, &tree)) != KZ_OK ||
         (rc = kz_store__variable_names(db, ctx, &all, &n_all)) != KZ_OK)
         goto done;
     c.db = db;

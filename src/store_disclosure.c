@@ -10,8 +10,8 @@
  * population) (areas below the minimum population), and applied to
  * indicator_value, which every export reads.
  */
-#include "ctx_internal.h"
 #include "store_disclosure.h"
+#include "ctx_internal.h"
 #include "strmap.h"
 
 #include <sqlite3.h>
@@ -53,9 +53,8 @@ int kz_store__parents(kz_db *db, kz_ctx *ctx, const char *level, char *const *ke
     sqlite3_finalize(st);
     if (*parent_level == NULL)
         return KZ_OK;
-    if ((rc = kz_store__prepare(db, ctx, &st,
-                                "SELECT parent_key FROM area WHERE level = ?1 AND key = ?2")) !=
-        KZ_OK)
+    if ((rc = kz_store__prepare(
+             db, ctx, &st, "SELECT parent_key FROM area WHERE level = ?1 AND key = ?2")) != KZ_OK)
         return rc;
     for (i = 0; i < n && rc == KZ_OK; i++) {
         kz_store__bind_text(st, 1, level);

@@ -38,8 +38,8 @@ extern "C" {
 
 /* What happens to a cell. */
 enum kz_sdc_status {
-    KZ_SDC_PUBLISH = 0,  /* published */
-    KZ_SDC_PRIMARY = 1,  /* below the minimum count */
+    KZ_SDC_PUBLISH = 0,   /* published */
+    KZ_SDC_PRIMARY = 1,   /* below the minimum count */
     KZ_SDC_SECONDARY = 2, /* withheld so that a primary cell cannot be recomputed */
     KZ_SDC_AREA = 3       /* withheld with its area (set by the caller, e.g. below a
                              minimum population); protected like a primary cell */

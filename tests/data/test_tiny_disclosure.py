@@ -215,6 +215,34 @@ def main():
               and '"215,25,28,255"' in qml[0] and 'label="rot (1)"' in qml[0],
               "traffic-light classes green/yellow/red in the QML")
         g.close()
+
+        # --- the project file: sections checked with file:line messages ---
+        base = open("tests/data/tiny/tiny_disclosure.yml", encoding="utf-8").read()
+        base = base.replace("source: areas.geojson",
+                            "source: " + os.path.abspath("tests/data/tiny/areas.geojson"))
+        base = base.replace('"sdc-*.csv"', '"' + os.path.abspath("tests/data/tiny") + '/sdc-*.csv"')
+        bad = [
+            ("thresholds: [1, 3]}", "thresholds: [3, 1]}", 1, "thresholds must be two numbers"),
+            ("thresholds: [1, 3]}", "thresholds: [1]}", 1, "thresholds must be two numbers"),
+            ("unit: sd}", "unit: percent}", 1, "is not one of abs, sd"),
+            ("not_counts: [Flaeche]}", "not_counts: [Flaeche], variables: [Kinder]}", 1,
+             "either variables"),
+            ("min_count: 3,", "min_count: 0,", 1, "must be a positive number"),
+            ("population: Einwohner, ", "", 1, "needs population: the variable"),
+            ('references: ["0101"]', 'references: ["0999"]', 2, "\"0999\" is no area of level area"),
+            ("indicator: area_km2, level: area", "indicator: nosuch, level: area", 1,
+             "neither an indicator"),
+        ]
+        for old, new, code, msg in bad:
+            text = base.replace(old, new, 1)
+            check(text != base, f"bad case {new!r} changes the file")
+            path = os.path.join(out, "bad.yml")
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(text)
+            p = subprocess.run([KIEZ, "run", path, "--out", os.path.join(out, "bad")],
+                               capture_output=True, text=True)
+            check(p.returncode == code and msg in p.stderr,
+                  f"{new!r}: exit {p.returncode} (want {code}), message {p.stderr.strip()[-300:]!r}")
     return 1 if failures else 0
 
 
