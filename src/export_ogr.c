@@ -85,6 +85,39 @@ static int write_feature(writer *w, OGRFeatureH feat)
     return KZ_OK;
 }
 
+/* A column of a layer or table the export creates. */
+typedef struct column_spec {
+    const char *name;
+    OGRFieldType type;
+} column_spec;
+
+/*
+ * Create layer `name` in `ds` with the given columns: with geometry `type`
+ * in the database's CRS, or a table without geometry (wkbNone, registered
+ * as "attributes" in the GeoPackage). Sets w->layer and w->defn.
+ */
+static int open_layer(writer *w, GDALDatasetH ds, kz_db *db, const char *name,
+                      OGRwkbGeometryType type, const column_spec *columns, size_t n_columns)
+{
+    OGRSpatialReferenceH srs = NULL;
+    size_t i;
+    int rc;
+    if (type != wkbNone && (srs = db_srs(db)) == NULL)
+        return kz_ctx__error(w->ctx, KZ_E_INTERNAL, "cannot build the CRS %s", kz_db_crs(db));
+    w->layer = GDALDatasetCreateLayer(ds, name, srs, type, NULL);
+    if (srs != NULL)
+        OSRDestroySpatialReference(srs);
+    if (w->layer == NULL)
+        return gdal_fail(w->ctx, w->path, "cannot create a layer");
+    for (i = 0; i < n_columns; i++)
+        if ((rc = add_field(w->ctx, w->path, w->layer, columns[i].name, columns[i].type)) != KZ_OK)
+            return rc;
+    w->defn = OGR_L_GetLayerDefn(w->layer);
+    return KZ_OK;
+}
+
+#define N_COLUMNS(a) (sizeof(a) / sizeof((a)[0]))
+
 static int area_row(const kz_store_area *a, void *payload)
 {
     writer *w = payload;
@@ -107,9 +140,8 @@ static int area_row(const kz_store_area *a, void *payload)
 }
 
 /* One layer per level: key, name, parent_key and the latest indicators. */
-static int write_level(GDALDatasetH ds, kz_db *db, kz_ctx *ctx, const char *path,
-                       const char *level, const kz_store_indicator *cat, size_t n_cat,
-                       char **options)
+static int write_level(GDALDatasetH ds, kz_db *db, kz_ctx *ctx, const char *path, const char *level,
+                       const kz_store_indicator *cat, size_t n_cat, char **options)
 {
     OGRSpatialReferenceH srs = db_srs(db);
     writer w = {ctx, path, NULL, NULL, n_cat, 0};
@@ -254,7 +286,8 @@ static int write_timeline(GDALDatasetH ds, kz_db *db, kz_ctx *ctx, const char *p
     t.w.defn = OGR_L_GetLayerDefn(t.w.layer);
     for (i = 0; i < n; i++) {
         long start = iso_days(periods[i]);
-        long end = i + 1 < n ? iso_days(periods[i + 1]) : start + (start - iso_days(periods[i - 1]));
+        long end =
+            i + 1 < n ? iso_days(periods[i + 1]) : start + (start - iso_days(periods[i - 1]));
         civil_from_days(start, &t.y0, &t.m0, &t.d0);
         civil_from_days(end, &t.y1, &t.m1, &t.d1);
         if ((rc = kz_store__each_area(db, ctx, level, periods[i], n_cat, time_row, &t)) != KZ_OK)
@@ -284,22 +317,16 @@ static int series_row(const kz_store_series *r, void *payload)
 static int write_series(GDALDatasetH ds, kz_db *db, kz_ctx *ctx, const char *path,
                         const char *level)
 {
+    static const column_spec columns[] = {{"key", OFTString},       {"period", OFTDate},
+                                          {"indicator", OFTString}, {"value", OFTReal},
+                                          {"numerator", OFTReal},   {"denominator", OFTReal},
+                                          {"flag", OFTInteger}};
     char name[256];
     writer w = {ctx, path, NULL, NULL, 0, 0};
     int rc;
     snprintf(name, sizeof(name), "%s_series", level);
-    w.layer = GDALDatasetCreateLayer(ds, name, NULL, wkbNone, NULL);
-    if (w.layer == NULL)
-        return gdal_fail(ctx, path, "cannot create a table");
-    if ((rc = add_field(ctx, path, w.layer, "key", OFTString)) != KZ_OK ||
-        (rc = add_field(ctx, path, w.layer, "period", OFTDate)) != KZ_OK ||
-        (rc = add_field(ctx, path, w.layer, "indicator", OFTString)) != KZ_OK ||
-        (rc = add_field(ctx, path, w.layer, "value", OFTReal)) != KZ_OK ||
-        (rc = add_field(ctx, path, w.layer, "numerator", OFTReal)) != KZ_OK ||
-        (rc = add_field(ctx, path, w.layer, "denominator", OFTReal)) != KZ_OK ||
-        (rc = add_field(ctx, path, w.layer, "flag", OFTInteger)) != KZ_OK)
+    if ((rc = open_layer(&w, ds, db, name, wkbNone, columns, N_COLUMNS(columns))) != KZ_OK)
         return rc;
-    w.defn = OGR_L_GetLayerDefn(w.layer);
     return kz_store__each_series(db, ctx, level, series_row, &w);
 }
 
@@ -327,21 +354,12 @@ static int object_row(const kz_store_object *o, void *payload)
 static int write_objects(GDALDatasetH ds, kz_db *db, kz_ctx *ctx, const char *path,
                          const char *layer)
 {
-    OGRSpatialReferenceH srs = db_srs(db);
+    static const column_spec columns[] = {
+        {"id", OFTString}, {"name", OFTString}, {"category", OFTString}, {"capacity", OFTReal}};
     writer w = {ctx, path, NULL, NULL, 0, 0};
     int rc;
-    if (srs == NULL)
-        return kz_ctx__error(ctx, KZ_E_INTERNAL, "cannot build the CRS %s", kz_db_crs(db));
-    w.layer = GDALDatasetCreateLayer(ds, layer, srs, wkbPoint, NULL);
-    OSRDestroySpatialReference(srs);
-    if (w.layer == NULL)
-        return gdal_fail(ctx, path, "cannot create a layer");
-    if ((rc = add_field(ctx, path, w.layer, "id", OFTString)) != KZ_OK ||
-        (rc = add_field(ctx, path, w.layer, "name", OFTString)) != KZ_OK ||
-        (rc = add_field(ctx, path, w.layer, "category", OFTString)) != KZ_OK ||
-        (rc = add_field(ctx, path, w.layer, "capacity", OFTReal)) != KZ_OK)
+    if ((rc = open_layer(&w, ds, db, layer, wkbPoint, columns, N_COLUMNS(columns))) != KZ_OK)
         return rc;
-    w.defn = OGR_L_GetLayerDefn(w.layer);
     return kz_store__each_object(db, ctx, layer, object_row, &w);
 }
 
@@ -370,42 +388,29 @@ static int demand_row(const kz_store_demand_point *pt, void *payload)
 static int write_demand(GDALDatasetH ds, kz_db *db, kz_ctx *ctx, const char *path,
                         const char *layer)
 {
-    OGRSpatialReferenceH srs = db_srs(db);
+    static const column_spec columns[] = {
+        {"area_key", OFTString}, {"weight", OFTReal}, {"distance", OFTReal}, {"access", OFTReal}};
     writer w = {ctx, path, NULL, NULL, 0, 0};
     int rc;
-    if (srs == NULL)
-        return kz_ctx__error(ctx, KZ_E_INTERNAL, "cannot build the CRS %s", kz_db_crs(db));
-    w.layer = GDALDatasetCreateLayer(ds, layer, srs, wkbPoint, NULL);
-    OSRDestroySpatialReference(srs);
-    if (w.layer == NULL)
-        return gdal_fail(ctx, path, "cannot create a layer");
-    if ((rc = add_field(ctx, path, w.layer, "area_key", OFTString)) != KZ_OK ||
-        (rc = add_field(ctx, path, w.layer, "weight", OFTReal)) != KZ_OK ||
-        (rc = add_field(ctx, path, w.layer, "distance", OFTReal)) != KZ_OK ||
-        (rc = add_field(ctx, path, w.layer, "access", OFTReal)) != KZ_OK)
+    if ((rc = open_layer(&w, ds, db, layer, wkbPoint, columns, N_COLUMNS(columns))) != KZ_OK)
         return rc;
-    w.defn = OGR_L_GetLayerDefn(w.layer);
     return kz_store__each_demand_point(db, ctx, layer, demand_row, &w);
 }
 
-static int write_catalogue(GDALDatasetH ds, kz_ctx *ctx, const char *path,
+static int write_catalogue(GDALDatasetH ds, kz_db *db, kz_ctx *ctx, const char *path,
                            const kz_store_indicator *cat, size_t n)
 {
-    static const char *const fields[] = {"name",   "label",       "numerator", "denominator",
-                                         "unit",   "polarity",    "description", "source",
-                                         "kind",   "categories"};
+    static const column_spec columns[] = {
+        {"name", OFTString},        {"label", OFTString},  {"numerator", OFTString},
+        {"denominator", OFTString}, {"unit", OFTString},   {"polarity", OFTString},
+        {"description", OFTString}, {"source", OFTString}, {"kind", OFTString},
+        {"categories", OFTString},  {"scale", OFTReal}};
     writer w = {ctx, path, NULL, NULL, 0, 0};
     size_t i, f;
     int rc;
-    w.layer = GDALDatasetCreateLayer(ds, "indicator_catalogue", NULL, wkbNone, NULL);
-    if (w.layer == NULL)
-        return gdal_fail(ctx, path, "cannot create a table");
-    for (f = 0; f < sizeof(fields) / sizeof(fields[0]); f++)
-        if ((rc = add_field(ctx, path, w.layer, fields[f], OFTString)) != KZ_OK)
-            return rc;
-    if ((rc = add_field(ctx, path, w.layer, "scale", OFTReal)) != KZ_OK)
+    if ((rc = open_layer(&w, ds, db, "indicator_catalogue", wkbNone, columns,
+                         N_COLUMNS(columns))) != KZ_OK)
         return rc;
-    w.defn = OGR_L_GetLayerDefn(w.layer);
     for (i = 0; i < n; i++) {
         OGRFeatureH feat = OGR_F_Create(w.defn);
         const char *vals[10];
@@ -465,21 +470,14 @@ static int statistic_row(const kz_store_statistic *s, void *payload)
 /* Results that are not per area (Moran's I, correlations, effects), long. */
 static int write_statistics(GDALDatasetH ds, kz_db *db, kz_ctx *ctx, const char *path)
 {
-    static const char *const text_fields[] = {"analysis", "level", "period", "subject",
-                                              "measure"};
+    static const column_spec columns[] = {{"analysis", OFTString}, {"level", OFTString},
+                                          {"period", OFTString},   {"subject", OFTString},
+                                          {"measure", OFTString},  {"value", OFTReal},
+                                          {"note", OFTString}};
     writer w = {ctx, path, NULL, NULL, 0, 0};
-    size_t f;
     int rc;
-    w.layer = GDALDatasetCreateLayer(ds, "statistics", NULL, wkbNone, NULL);
-    if (w.layer == NULL)
-        return gdal_fail(ctx, path, "cannot create a table");
-    for (f = 0; f < sizeof(text_fields) / sizeof(text_fields[0]); f++)
-        if ((rc = add_field(ctx, path, w.layer, text_fields[f], OFTString)) != KZ_OK)
-            return rc;
-    if ((rc = add_field(ctx, path, w.layer, "value", OFTReal)) != KZ_OK ||
-        (rc = add_field(ctx, path, w.layer, "note", OFTString)) != KZ_OK)
+    if ((rc = open_layer(&w, ds, db, "statistics", wkbNone, columns, N_COLUMNS(columns))) != KZ_OK)
         return rc;
-    w.defn = OGR_L_GetLayerDefn(w.layer);
     return kz_store__each_statistic(db, ctx, statistic_row, &w);
 }
 
@@ -491,12 +489,12 @@ static int write_statistics(GDALDatasetH ds, kz_db *db, kz_ctx *ctx, const char 
  */
 static int write_provenance(GDALDatasetH ds, kz_db *db, kz_ctx *ctx, const char *path)
 {
-    static const char *const fields[] = {"kiez_version", "project", "started", "finished",
-                                         "crs", "inputs"};
+    static const column_spec columns[] = {{"kiez_version", OFTString}, {"project", OFTString},
+                                          {"started", OFTString},      {"finished", OFTString},
+                                          {"crs", OFTString},          {"inputs", OFTString}};
     kz_store_run run;
     writer w = {ctx, path, NULL, NULL, 0, 0};
     OGRFeatureH feat;
-    size_t f;
     int rc;
     if ((rc = kz_store__last_run(db, ctx, &run)) != KZ_OK)
         return rc;
@@ -507,17 +505,11 @@ static int write_provenance(GDALDatasetH ds, kz_db *db, kz_ctx *ctx, const char 
         GDALSetMetadataItem(ds, "KIEZ_RUN_STARTED", run.started, NULL);
         GDALSetMetadataItem(ds, "KIEZ_RUN_FINISHED", run.finished, NULL);
     }
-    w.layer = GDALDatasetCreateLayer(ds, "provenance", NULL, wkbNone, NULL);
-    if (w.layer == NULL) {
+    if ((rc = open_layer(&w, ds, db, "provenance", wkbNone, columns, N_COLUMNS(columns))) !=
+        KZ_OK) {
         free(run.inputs);
-        return gdal_fail(ctx, path, "cannot create a table");
+        return rc;
     }
-    for (f = 0; f < sizeof(fields) / sizeof(fields[0]); f++)
-        if ((rc = add_field(ctx, path, w.layer, fields[f], OFTString)) != KZ_OK) {
-            free(run.inputs);
-            return rc;
-        }
-    w.defn = OGR_L_GetLayerDefn(w.layer);
     if ((feat = OGR_F_Create(w.defn)) == NULL) {
         free(run.inputs);
         return kz_ctx__error(ctx, KZ_E_NOMEM, "out of memory");
@@ -534,19 +526,13 @@ static int write_provenance(GDALDatasetH ds, kz_db *db, kz_ctx *ctx, const char 
 
 static int write_findings(GDALDatasetH ds, kz_db *db, kz_ctx *ctx, const char *path)
 {
+    static const column_spec columns[] = {{"kind", OFTString},    {"source", OFTString},
+                                          {"line", OFTInteger64}, {"level", OFTString},
+                                          {"key", OFTString},     {"message", OFTString}};
     writer w = {ctx, path, NULL, NULL, 0, 0};
     int rc;
-    w.layer = GDALDatasetCreateLayer(ds, "findings", NULL, wkbNone, NULL);
-    if (w.layer == NULL)
-        return gdal_fail(ctx, path, "cannot create a table");
-    if ((rc = add_field(ctx, path, w.layer, "kind", OFTString)) != KZ_OK ||
-        (rc = add_field(ctx, path, w.layer, "source", OFTString)) != KZ_OK ||
-        (rc = add_field(ctx, path, w.layer, "line", OFTInteger64)) != KZ_OK ||
-        (rc = add_field(ctx, path, w.layer, "level", OFTString)) != KZ_OK ||
-        (rc = add_field(ctx, path, w.layer, "key", OFTString)) != KZ_OK ||
-        (rc = add_field(ctx, path, w.layer, "message", OFTString)) != KZ_OK)
+    if ((rc = open_layer(&w, ds, db, "findings", wkbNone, columns, N_COLUMNS(columns))) != KZ_OK)
         return rc;
-    w.defn = OGR_L_GetLayerDefn(w.layer);
     return kz_store__each_finding(db, ctx, finding_row, &w);
 }
 
@@ -614,7 +600,7 @@ int kz_export_gpkg(kz_db *db, kz_ctx *ctx, const char *path)
     for (i = 0; i < n_demand; i++)
         if ((rc = write_demand(ds, db, ctx, path, demand[i])) != KZ_OK)
             goto done;
-    if ((rc = write_catalogue(ds, ctx, path, cat, n_cat)) != KZ_OK ||
+    if ((rc = write_catalogue(ds, db, ctx, path, cat, n_cat)) != KZ_OK ||
         (rc = write_findings(ds, db, ctx, path)) != KZ_OK ||
         (rc = write_statistics(ds, db, ctx, path)) != KZ_OK ||
         (rc = write_provenance(ds, db, ctx, path)) != KZ_OK ||

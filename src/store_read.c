@@ -5,8 +5,8 @@
 #include "ctx_internal.h"
 #include "store.h"
 
-#include <sqlite3.h>
 #include "strmap.h"
+#include <sqlite3.h>
 
 #include <math.h>
 #include <stdio.h>
@@ -40,7 +40,10 @@ void kz_store__free_strings(char **strings, size_t n)
     free(strings);
 }
 
-static int strings_of(kz_db *db, kz_ctx *ctx, const char *sql, char ***out, size_t *n)
+/* The first column of every row of `sql` (with ?1 bound to `param` when
+ * not NULL) as strings. */
+static int strings_of(kz_db *db, kz_ctx *ctx, const char *sql, const char *param, char ***out,
+                      size_t *n)
 {
     sqlite3_stmt *st = NULL;
     char **list = NULL;
@@ -50,6 +53,8 @@ static int strings_of(kz_db *db, kz_ctx *ctx, const char *sql, char ***out, size
     *n = 0;
     if ((rc = kz_store__prepare(db, ctx, &st, sql)) != KZ_OK)
         return rc;
+    if (param != NULL)
+        kz_store__bind_text(st, 1, param);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         if (*n == cap) {
             char **more = realloc(list, (cap = cap ? cap * 2 : 16) * sizeof(char *));
@@ -78,51 +83,19 @@ nomem:
 
 int kz_store__level_names(kz_db *db, kz_ctx *ctx, char ***out, size_t *n)
 {
-    return strings_of(db, ctx, "SELECT name FROM level ORDER BY rank, name", out, n);
+    return strings_of(db, ctx, "SELECT name FROM level ORDER BY rank, name", NULL, out, n);
 }
 
 int kz_store__level_periods(kz_db *db, kz_ctx *ctx, const char *level, char ***out, size_t *n)
 {
-    sqlite3_stmt *st = NULL;
-    char **list = NULL;
-    size_t cap = 0;
-    int rc;
-    *out = NULL;
-    *n = 0;
-    if ((rc = kz_store__prepare(db, ctx, &st,
-                                "SELECT DISTINCT period FROM indicator_value WHERE level = ?1"
-                                " ORDER BY period")) != KZ_OK)
-        return rc;
-    kz_store__bind_text(st, 1, level);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (*n == cap) {
-            char **more = realloc(list, (cap = cap ? cap * 2 : 16) * sizeof(char *));
-            if (more == NULL)
-                goto nomem;
-            list = more;
-        }
-        if ((list[*n] = dup_col(st, 0)) == NULL)
-            goto nomem;
-        (*n)++;
-    }
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE) {
-        kz_store__free_strings(list, *n);
-        *n = 0;
-        return kz_store__fail(db, ctx, KZ_E_IO, "reading periods");
-    }
-    *out = list;
-    return KZ_OK;
-nomem:
-    sqlite3_finalize(st);
-    kz_store__free_strings(list, *n);
-    *n = 0;
-    return kz_ctx__error(ctx, KZ_E_NOMEM, "out of memory");
+    return strings_of(
+        db, ctx, "SELECT DISTINCT period FROM indicator_value WHERE level = ?1 ORDER BY period",
+        level, out, n);
 }
 
 int kz_store__object_layer_names(kz_db *db, kz_ctx *ctx, char ***out, size_t *n)
 {
-    return strings_of(db, ctx, "SELECT name FROM object_layer ORDER BY name", out, n);
+    return strings_of(db, ctx, "SELECT name FROM object_layer ORDER BY name", NULL, out, n);
 }
 
 void kz_store__free_catalogue(kz_store_indicator *rows, size_t n)
@@ -151,10 +124,10 @@ int kz_store__catalogue(kz_db *db, kz_ctx *ctx, kz_store_indicator **out, size_t
     int rc;
     *out = NULL;
     *n = 0;
-    if ((rc = kz_store__prepare(db, ctx, &st,
-                                "SELECT name, label, numerator, denominator, unit, polarity,"
-                                " description, source, scale, kind, categories FROM indicator ORDER BY ord"))
-        != KZ_OK)
+    if ((rc = kz_store__prepare(
+             db, ctx, &st,
+             "SELECT name, label, numerator, denominator, unit, polarity,"
+             " description, source, scale, kind, categories FROM indicator ORDER BY ord")) != KZ_OK)
         return rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         kz_store_indicator *r;
@@ -199,8 +172,8 @@ int kz_store__latest_period(kz_db *db, kz_ctx *ctx, const char *level, char out[
     sqlite3_stmt *st = NULL;
     int rc;
     out[0] = '\0';
-    if ((rc = kz_store__prepare(db, ctx, &st,
-                                "SELECT MAX(period) FROM indicator_value WHERE level = ?1")) != KZ_OK)
+    if ((rc = kz_store__prepare(
+             db, ctx, &st, "SELECT MAX(period) FROM indicator_value WHERE level = ?1")) != KZ_OK)
         return rc;
     kz_store__bind_text(st, 1, level);
     if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
