@@ -114,8 +114,8 @@ static int read_demand(kz_db *db, kz_ctx *ctx, const kz_coverage_def *C, const c
         if (nv++ == 0)
             snprintf(first, NAME_LEN, "%s", var);
         if (period != NULL) {
-            if ((rc = kz_store__variable_values(db, ctx, level, period, var, A->keys, A->n,
-                                                tmp)) != KZ_OK)
+            if ((rc = kz_store__variable_values(db, ctx, level, period, var, A->keys, A->n, tmp)) !=
+                KZ_OK)
                 break;
             for (i = 0; i < A->n; i++)
                 demand[i] += tmp[i]; /* NaN stays NaN: no partial sums */
@@ -354,8 +354,8 @@ static int coverage_one(kz_db *db, kz_ctx *ctx, const kz_project *p, const kz_co
     if ((rc = kz_store__each_object(db, ctx, C->objects, take_object, &ob)) != KZ_OK)
         goto done;
     if (ob.n == 0)
-        kz_ctx__log(ctx, KZ_LOG_WARN, "coverage %s: no objects in layer %s%s", C->name,
-                    C->objects, C->n_categories ? " of the given categories" : "");
+        kz_ctx__log(ctx, KZ_LOG_WARN, "coverage %s: no objects in layer %s%s", C->name, C->objects,
+                    C->n_categories ? " of the given categories" : "");
     if (ob.no_capacity > 0)
         kz_ctx__log(ctx, KZ_LOG_WARN,
                     "coverage %s: %zu objects of %s have no readable capacity; they are counted "
@@ -430,9 +430,8 @@ static int coverage_one(kz_db *db, kz_ctx *ctx, const kz_project *p, const kz_co
         if (C->demand_layer) {
             char layer[NAME_LEN];
             snprintf(layer, sizeof(layer), "%s_demand", C->name);
-            if ((rc = kz_store__put_demand_points(db, ctx, layer, dp->n, dp->x, dp->y,
-                                                  dp->weight, dp->area, A[0].keys, dist, acc)) !=
-                KZ_OK)
+            if ((rc = kz_store__put_demand_points(db, ctx, layer, dp->n, dp->x, dp->y, dp->weight,
+                                                  dp->area, A[0].keys, dist, acc)) != KZ_OK)
                 goto done;
         }
     }
@@ -501,12 +500,12 @@ static int coverage_one(kz_db *db, kz_ctx *ctx, const kz_project *p, const kz_co
 
     /* Statistics of the run (not per area). */
     if ((rc = stat(db, ctx, C, chain[0], period, "objects", (double)ob.n, NULL)) != KZ_OK ||
-        (rc = stat(db, ctx, C, chain[0], period, "objects_outside", (double)cnt->outside,
+        (rc = stat(db, ctx, C, chain[0], period, "objects_outside", (double)cnt->outside, NULL)) !=
+            KZ_OK ||
+        (rc = stat(db, ctx, C, chain[0], period, "objects_on_boundary", (double)cnt->on_boundary,
                    NULL)) != KZ_OK ||
-        (rc = stat(db, ctx, C, chain[0], period, "objects_on_boundary",
-                   (double)cnt->on_boundary, NULL)) != KZ_OK ||
-        (rc = stat(db, ctx, C, chain[0], period, "objects_without_capacity",
-                   (double)ob.no_capacity, NULL)) != KZ_OK)
+        (rc = stat(db, ctx, C, chain[0], period, "objects_without_capacity", (double)ob.no_capacity,
+                   NULL)) != KZ_OK)
         goto done;
     if (dp != NULL) {
         double total = 0;
@@ -519,8 +518,7 @@ static int coverage_one(kz_db *db, kz_ctx *ctx, const kz_project *p, const kz_co
                        (double)dp->fallback_areas, NULL)) != KZ_OK ||
             (rc = stat(db, ctx, C, chain[0], period, "demand_unplaced", (double)dp->unplaced,
                        NULL)) != KZ_OK ||
-            (rc = stat(db, ctx, C, chain[0], period, "mean_distance", near->mean, NULL)) !=
-                KZ_OK)
+            (rc = stat(db, ctx, C, chain[0], period, "mean_distance", near->mean, NULL)) != KZ_OK)
             goto done;
         if (C->radius > 0 && (rc = stat(db, ctx, C, chain[0], period, "share_within",
                                         near->within_share * 100, NULL)) != KZ_OK)
@@ -538,9 +536,9 @@ static int coverage_one(kz_db *db, kz_ctx *ctx, const kz_project *p, const kz_co
          (rc = stat(db, ctx, C, chain[0], period, "unserved_demand_points",
                     (double)access->unserved_demand, NULL)) != KZ_OK))
         goto done;
-    kz_ctx__log(ctx, KZ_LOG_INFO,
-                "coverage %s: %zu objects on %zu areas of %s at %s%s%s", C->name, ob.n, A[0].n,
-                chain[0], period, dp ? "; demand points: " : "", dp ? dp->description : "");
+    kz_ctx__log(ctx, KZ_LOG_INFO, "coverage %s: %zu objects on %zu areas of %s at %s%s%s", C->name,
+                ob.n, A[0].n, chain[0], period, dp ? "; demand points: " : "",
+                dp ? dp->description : "");
     goto done;
 nomem:
     rc = kz_ctx__error(ctx, KZ_E_NOMEM, "out of memory");

@@ -8,9 +8,9 @@
  * coverage), so databases without coverage keep the schema of store.c;
  * exports read it only when it exists.
  */
+#include "store_coverage.h"
 #include "ctx_internal.h"
 #include "store.h"
-#include "store_coverage.h"
 
 #include <sqlite3.h>
 

@@ -41,18 +41,18 @@ enum kz_demand_method {
 };
 
 typedef struct kz_demand {
-    size_t n;       /* number of points */
-    double *x, *y;  /* coordinates in the target CRS */
-    double *weight; /* population of each point */
-    int *area;      /* area index of each point, -1 = none (raw source points) */
-    size_t n_areas; /* number of areas the points were made for; 0 = raw */
-    int method;     /* enum kz_demand_method */
-    double cell;    /* grid: cell size; Zensus: resolution of the grid; else 0 */
-    size_t fallback_areas; /* areas with population but no grid cell centre or source
-                              point inside: one point on surface each, so nothing is lost */
-    size_t skipped_areas;  /* areas without a usable population (missing or negative) */
-    size_t unplaced;       /* source points in no area (kz_demand_distribute) or with an
-                              unusable count (readers) */
+    size_t n;               /* number of points */
+    double *x, *y;          /* coordinates in the target CRS */
+    double *weight;         /* population of each point */
+    int *area;              /* area index of each point, -1 = none (raw source points) */
+    size_t n_areas;         /* number of areas the points were made for; 0 = raw */
+    int method;             /* enum kz_demand_method */
+    double cell;            /* grid: cell size; Zensus: resolution of the grid; else 0 */
+    size_t fallback_areas;  /* areas with population but no grid cell centre or source
+                               point inside: one point on surface each, so nothing is lost */
+    size_t skipped_areas;   /* areas without a usable population (missing or negative) */
+    size_t unplaced;        /* source points in no area (kz_demand_distribute) or with an
+                               unusable count (readers) */
     double unplaced_weight; /* their counts */
     char description[320];  /* the method in words, for outputs */
 } kz_demand;
@@ -137,8 +137,7 @@ KZ_API int kz_demand_read_points(kz_demand **out, kz_ctx *ctx, const char *sourc
  * \return as kz_demand_from_areas().
  */
 KZ_API int kz_demand_distribute(kz_demand **out, kz_ctx *ctx, const kz_area_set *areas,
-                                const double *population, const kz_demand *points,
-                                int threads);
+                                const double *population, const kz_demand *points, int threads);
 
 /* The points as a point set for the coverage kernels (borrowed arrays). */
 KZ_API kz_point_set kz_demand_point_set(const kz_demand *demand);

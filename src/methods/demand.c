@@ -7,9 +7,9 @@
  * centre or source point on a shared boundary belongs to exactly one area
  * by the same documented rule as every count in kiez.
  */
+#include "kiez/demand.h"
 #include "ctx_internal.h"
 #include "geom.h"
-#include "kiez/demand.h"
 #include "kiez/layer.h"
 #include "kiez/table.h"
 
@@ -259,8 +259,7 @@ static int grid_points(buf *b, kz_ctx *ctx, const kz_area_set *areas, const doub
     cy = malloc((size_t)(rows_per * ncol) * sizeof(double));
     where = malloc((size_t)(rows_per * ncol) * sizeof(int));
     if (cx == NULL || cy == NULL || where == NULL) {
-        rc = kz_ctx__error(ctx, KZ_E_NOMEM, "out of memory (grid of %ld x %ld cells)", ncol,
-                           nrow);
+        rc = kz_ctx__error(ctx, KZ_E_NOMEM, "out of memory (grid of %ld x %ld cells)", ncol, nrow);
         goto done;
     }
     for (r = 0; r < nrow && rc == KZ_OK; r += rows_per) {
@@ -300,8 +299,9 @@ int kz_demand_from_areas(kz_demand **out, kz_ctx *ctx, const kz_area_set *areas,
 
     *out = NULL;
     if (method != KZ_DEMAND_GRID && method != KZ_DEMAND_CENTROID && method != KZ_DEMAND_SURFACE)
-        return kz_ctx__error(ctx, KZ_E_USAGE, "demand points from areas: method %d is not grid, "
-                                              "centroid or surface",
+        return kz_ctx__error(ctx, KZ_E_USAGE,
+                             "demand points from areas: method %d is not grid, "
+                             "centroid or surface",
                              method);
     if (method == KZ_DEMAND_GRID && !(isfinite(cell) && cell > 0))
         return kz_ctx__error(ctx, KZ_E_USAGE, "demand points: the grid cell must be positive");
@@ -492,8 +492,8 @@ static int reproject(kz_ctx *ctx, double *x, double *y, size_t n, int from, cons
         goto done;
     }
     if (n > 0)
-        proj_trans_generic(pj, PJ_FWD, x, sizeof(double), n, y, sizeof(double), n, NULL, 0, 0,
-                           NULL, 0, 0);
+        proj_trans_generic(pj, PJ_FWD, x, sizeof(double), n, y, sizeof(double), n, NULL, 0, 0, NULL,
+                           0, 0);
     for (i = 0; i < n; i++)
         if (!isfinite(x[i]) || !isfinite(y[i]) || fabs(x[i]) > 1e15 || fabs(y[i]) > 1e15) {
             rc = kz_ctx__error(ctx, KZ_E_INPUT,
@@ -507,8 +507,8 @@ done:
     return rc;
 }
 
-int kz_demand_read_zensus(kz_demand **out, kz_ctx *ctx, const char *path,
-                          const char *count_column, const char *crs)
+int kz_demand_read_zensus(kz_demand **out, kz_ctx *ctx, const char *path, const char *count_column,
+                          const char *crs)
 {
     zensus_state z;
     int rc;
@@ -537,8 +537,8 @@ int kz_demand_read_zensus(kz_demand **out, kz_ctx *ctx, const char *path,
 
 /* ---- address points ---------------------------------------------------- */
 
-int kz_demand_read_points(kz_demand **out, kz_ctx *ctx, const char *source,
-                          const char *count_field, const char *crs)
+int kz_demand_read_points(kz_demand **out, kz_ctx *ctx, const char *source, const char *count_field,
+                          const char *crs)
 {
     kz_layer_options o;
     kz_layer *l = NULL;

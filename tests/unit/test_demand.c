@@ -131,8 +131,7 @@ static void test_grid(void **state)
     kz_demand_free(d);
 
     /* bad cell */
-    assert_int_equal(kz_demand_from_areas(&d, ctx, &A.set, pop, KZ_DEMAND_GRID, 0, 1),
-                     KZ_E_USAGE);
+    assert_int_equal(kz_demand_from_areas(&d, ctx, &A.set, pop, KZ_DEMAND_GRID, 0, 1), KZ_E_USAGE);
     assert_null(d);
     areas_free(&A);
 }
@@ -169,29 +168,25 @@ static void test_grid_id(void **state)
     int epsg;
     double size, e, n;
     (void)state;
-    assert_int_equal(kz_demand_parse_grid_id(&epsg, &size, &e, &n,
-                                             "CRS3035RES100mN2689000E4337000"),
-                     KZ_OK);
+    assert_int_equal(
+        kz_demand_parse_grid_id(&epsg, &size, &e, &n, "CRS3035RES100mN2689000E4337000"), KZ_OK);
     assert_int_equal(epsg, 3035);
     assert_true(size == 100 && e == 4337000 && n == 2689000);
-    assert_int_equal(kz_demand_parse_grid_id(&epsg, &size, &e, &n,
-                                             "CRS3035RES1000mN2689000E4337000"),
-                     KZ_OK);
+    assert_int_equal(
+        kz_demand_parse_grid_id(&epsg, &size, &e, &n, "CRS3035RES1000mN2689000E4337000"), KZ_OK);
     assert_true(size == 1000);
-    assert_int_equal(kz_demand_parse_grid_id(&epsg, &size, &e, &n, "CRS3035RES1kmN26E43"),
-                     KZ_OK);
+    assert_int_equal(kz_demand_parse_grid_id(&epsg, &size, &e, &n, "CRS3035RES1kmN26E43"), KZ_OK);
     assert_true(size == 1000 && e == 43 && n == 26);
-    assert_int_equal(kz_demand_parse_grid_id(&epsg, &size, &e, &n,
-                                             "CRS3035RES100mE4337000N2689000"),
-                     KZ_E_INPUT);
+    assert_int_equal(
+        kz_demand_parse_grid_id(&epsg, &size, &e, &n, "CRS3035RES100mE4337000N2689000"),
+        KZ_E_INPUT);
     assert_int_equal(kz_demand_parse_grid_id(&epsg, &size, &e, &n, "CRS3035RES100N1E1"),
                      KZ_E_INPUT);
-    assert_int_equal(kz_demand_parse_grid_id(&epsg, &size, &e, &n,
-                                             "CRS3035RES100mN2689000E4337000x"),
-                     KZ_E_INPUT);
+    assert_int_equal(
+        kz_demand_parse_grid_id(&epsg, &size, &e, &n, "CRS3035RES100mN2689000E4337000x"),
+        KZ_E_INPUT);
     assert_int_equal(kz_demand_parse_grid_id(&epsg, &size, &e, &n, ""), KZ_E_INPUT);
-    assert_int_equal(kz_demand_parse_grid_id(&epsg, &size, &e, &n, "CRS0RES100mN1E1"),
-                     KZ_E_INPUT);
+    assert_int_equal(kz_demand_parse_grid_id(&epsg, &size, &e, &n, "CRS0RES100mN1E1"), KZ_E_INPUT);
 }
 
 static char *write_temp(const char *text)
@@ -289,9 +284,9 @@ static void test_distribute(void **state)
 /* ---- the coverage section of the project file ---- */
 
 #define HDR                                                                                        \
-    "name: T\ncrs: EPSG:25833\nlevels:\n  - {name: plr, source: a.shp, key: K, parent: city}\n" \
-    "  - {name: city, dissolve: plr, area_key: '1'}\n"                                           \
-    "objects:\n  - {name: kitas, source: k.geojson, capacity: e_platz, category: art}\n"       \
+    "name: T\ncrs: EPSG:25833\nlevels:\n  - {name: plr, source: a.shp, key: K, parent: city}\n"    \
+    "  - {name: city, dissolve: plr, area_key: '1'}\n"                                             \
+    "objects:\n  - {name: kitas, source: k.geojson, capacity: e_platz, category: art}\n"           \
     "  - {name: schools, source: s.geojson}\n"
 
 static int parse(kz_ctx *ctx, const char *text, kz_project **p)
