@@ -57,8 +57,9 @@ int kz_style_scheme_of(const kz_style_indicator *ind)
 {
     static const char *const units[] = {"z",       "sd", "SD", "Index", "pp", "Prozentpunkte",
                                         "%-Punkte"};
-    static const char *const parts[] = {"zscore", "index", "status", "dynamic", "change", "_chg",
-                                        "diff",   "delta", "trend",  "slope",   "cagr"};
+    static const char *const parts[] = {"zscore", "index", "status", "dynamic", "change",
+                                        "_chg",   "_dev",  "diff",   "delta",   "trend",
+                                        "slope",  "cagr"};
     const char *name = ind->name ? ind->name : "";
     size_t i;
     /* A unit matches exactly or as the start of a rate ("Prozentpunkte/Jahr"). */
