@@ -4,6 +4,7 @@
 
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
+VALGRIND_BUILD ?= build-valgrind
 FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 60
 FUZZERS    ?= csv values keys project
@@ -11,7 +12,7 @@ JOBS       ?= 2
 KIEZ_GEODATA ?= $(abspath ../shared/geodata)
 export KIEZ_GEODATA
 
-.PHONY: all deps test-deps build demo check check-asan fuzz clean
+.PHONY: all deps test-deps build demo check check-asan check-valgrind fuzz clean
 
 all: build
 
@@ -32,14 +33,25 @@ demo: build
 check: test-deps build
 	ctest --test-dir $(BUILD) --output-on-failure -j$(JOBS)
 	$(MAKE) check-asan
+	$(MAKE) check-valgrind
 
 # The whole suite again under AddressSanitizer + UndefinedBehaviorSanitizer
 # (no recovery: the first report fails the test). Real-client tests are
-# left out: they test files, not memory, and QGIS is not ours to sanitise.
+# left out: they test files, not memory, and QGIS is not ours to sanitise;
+# so are slow ones (the kill test: 100 killed runs test files, not memory).
 check-asan:
 	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DKZ_SANITIZE=ON >/dev/null
 	cmake --build $(ASAN_BUILD) -j$(JOBS)
-	ASAN_OPTIONS=detect_leaks=1 ctest --test-dir $(ASAN_BUILD) --output-on-failure -j$(JOBS) -LE client
+	ASAN_OPTIONS=detect_leaks=1 ctest --test-dir $(ASAN_BUILD) --output-on-failure -j$(JOBS) \
+		-LE 'client|slow'
+
+# The golden CLI cases and the bad-input corpus again with kiez under
+# valgrind memcheck (tests/valgrind-kiez.sh; third-party suppressions in
+# tests/valgrind.supp): any error or definite leak fails the case.
+check-valgrind:
+	cmake -S . -B $(VALGRIND_BUILD) -DCMAKE_BUILD_TYPE=Debug -DKZ_VALGRIND=ON >/dev/null
+	cmake --build $(VALGRIND_BUILD) -j$(JOBS) --target kiez_cli
+	ctest --test-dir $(VALGRIND_BUILD) --output-on-failure -j$(JOBS) -L valgrind
 
 # libFuzzer harnesses (tests/fuzz/README.md), built with clang, each run for
 # FUZZ_SECONDS on a scratch copy of its corpus, one after the other. A crash,
@@ -59,4 +71,4 @@ fuzz: test-deps
 	done
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) out
+	rm -rf $(BUILD) $(ASAN_BUILD) $(VALGRIND_BUILD) $(FUZZ_BUILD) out

@@ -79,16 +79,24 @@ int kz_store__srid(const char *crs)
     return (int)v;
 }
 
+/* What to do about an SQLite error that is not kiez's fault. */
+static const char *advice(kz_db *db)
+{
+    return (sqlite3_errcode(db->sql) & 0xff) == SQLITE_FULL ? "; free disk space and run again"
+                                                            : "";
+}
+
 int kz_store__fail(kz_db *db, kz_ctx *ctx, int code, const char *what)
 {
-    return kz_ctx__error(ctx, code, "%s: %s: %s", db->path, what, sqlite3_errmsg(db->sql));
+    return kz_ctx__error(ctx, code, "%s: %s: %s%s", db->path, what, sqlite3_errmsg(db->sql),
+                         advice(db));
 }
 
 int kz_store__exec(kz_db *db, kz_ctx *ctx, const char *sql)
 {
     char *err = NULL;
     if (sqlite3_exec(db->sql, sql, NULL, NULL, &err) != SQLITE_OK) {
-        kz_ctx__error(ctx, KZ_E_IO, "%s: %s", db->path, err ? err : "SQL error");
+        kz_ctx__error(ctx, KZ_E_IO, "%s: %s%s", db->path, err ? err : "SQL error", advice(db));
         sqlite3_free(err);
         return KZ_E_IO;
     }
