@@ -149,8 +149,10 @@ GDALDatasetH kz_layer__open(kz_ctx *ctx, const char *path)
     ds = GDALOpenEx(path, GDAL_OF_VECTOR | GDAL_OF_READONLY, NULL, NULL, NULL);
     if (ds == NULL) {
         const char *msg = CPLGetLastErrorMsg();
-        kz_ctx__error(ctx, KZ_E_IO, "%s: cannot open as a vector source%s%s", path,
-                      msg[0] ? ": " : "", msg);
+        kz_ctx__error(ctx, KZ_E_IO,
+                      "%s: cannot open as a vector source%s%s; check the path and that it is "
+                      "a complete GIS file (GeoJSON, Shapefile, GeoPackage, ...)",
+                      path, msg[0] ? ": " : "", msg);
     }
     CPLPopErrorHandler();
     return ds;
@@ -264,7 +266,8 @@ static int take_geometry(kz_layer *l, kz_ctx *ctx, OGRGeometryH g, const char *w
                             l->source, what, parts);
             p = OGR_G_GetGeometryRef(g, 0);
         } else if (t != wkbPoint) {
-            return kz_ctx__error(ctx, KZ_E_INPUT, "%s: %s is a %s, not a point", l->source, what,
+            return kz_ctx__error(ctx, KZ_E_INPUT, "%s: %s is a %s, not a point; objects must be "
+                                 "points (convert polygons to centroids in a GIS)", l->source, what,
                                  OGRGeometryTypeToName(t));
         }
         l->x[l->n] = OGR_G_GetX(p, 0);
@@ -342,7 +345,16 @@ int kz_layer_read(kz_layer **out, kz_ctx *ctx, const char *source, const kz_laye
     if (layer_name != NULL) {
         lyr = GDALDatasetGetLayerByName(ds, layer_name);
         if (lyr == NULL) {
-            rc = kz_ctx__error(ctx, KZ_E_INPUT, "%s: no layer \"%s\"", path, layer_name);
+            int k, n = GDALDatasetGetLayerCount(ds);
+            char names[512] = "";
+            size_t used = 0;
+            for (k = 0; k < n && used < sizeof(names); k++) {
+                int w = snprintf(names + used, sizeof(names) - used, "%s\"%s\"", k ? ", " : "",
+                                 OGR_L_GetName(GDALDatasetGetLayer(ds, k)));
+                used += w > 0 ? (size_t)w : 0;
+            }
+            rc = kz_ctx__error(ctx, KZ_E_INPUT, "%s: no layer \"%s\"; the file has: %s; fix the "
+                               "layername after '|'", path, layer_name, names);
             goto done;
         }
     } else {
