@@ -13,6 +13,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -232,7 +233,8 @@ int kz_run(kz_ctx *ctx, const kz_project *p, const char *out_dir)
         return kz_ctx__error(ctx, KZ_E_IO, "%s: cannot create: %s", staging, strerror(errno));
 
     unlink(tmp_db);
-    if ((rc = kz_db_create(&db, ctx, tmp_db, p->crs)) != KZ_OK)
+    if ((rc = kz_db_create(&db, ctx, tmp_db, p->crs)) != KZ_OK ||
+        (rc = kz_store__fast_build(db, ctx)) != KZ_OK) /* store.c: why it is safe */
         goto done;
     kz_ctx__log(ctx, KZ_LOG_INFO, "building %s", db_path);
     if ((rc = kz_import_project(db, ctx, p)) != KZ_OK || (rc = kz_compute(db, ctx, p)) != KZ_OK ||
@@ -260,6 +262,19 @@ int kz_run(kz_ctx *ctx, const kz_project *p, const char *out_dir)
     }
     kz_db_close(db);
     db = NULL;
+    /* The build ran without fsync (kz_store__fast_build): flush it once,
+     * so the file renamed into place is complete on disk. */
+    {
+        int fd = open(tmp_db, O_RDONLY);
+        int synced = fd >= 0 && fsync(fd) == 0;
+        if (fd >= 0)
+            close(fd);
+        if (!synced) {
+            rc = kz_ctx__error(ctx, KZ_E_IO, "%s: cannot write the database to disk: %s",
+                               tmp_db, strerror(errno));
+            goto done;
+        }
+    }
     if (rename(tmp_db, db_path) != 0) {
         rc = kz_ctx__error(ctx, KZ_E_IO, "%s: cannot move the database into place: %s", db_path,
                            strerror(errno));

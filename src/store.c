@@ -44,6 +44,10 @@ static const char *const schema_sql =
     "CREATE TABLE value(level TEXT NOT NULL, key TEXT NOT NULL, period TEXT NOT NULL,"
     " variable TEXT NOT NULL, value REAL, flag INTEGER NOT NULL DEFAULT 0, source INTEGER,"
     " PRIMARY KEY(level, key, period, variable)) WITHOUT ROWID;"
+    /* The aggregates (source NULL) only: kz_compute_aggregates() finds and
+     * replaces them without scanning the imported values. Imported rows
+     * are not in this partial index, so it costs the bulk load nothing. */
+    "CREATE INDEX value_aggregate ON value(level) WHERE source IS NULL;"
     "CREATE TABLE object_layer(name TEXT PRIMARY KEY, title TEXT, source TEXT,"
     " category_field TEXT, capacity_field TEXT);"
     "CREATE TABLE object(id INTEGER PRIMARY KEY, layer TEXT NOT NULL, object_id TEXT NOT NULL,"
@@ -290,6 +294,25 @@ fail:
     sqlite3_finalize(st);
     kz_db_close(db);
     return rc;
+}
+
+/*
+ * kz_run() builds its database from scratch under a temporary name and
+ * renames it into place only when the run is complete; a crash or kill
+ * leaves a temporary file that is never used (the next run removes it).
+ * Durability during that build buys nothing, so this connection keeps
+ * its rollback journal in memory (savepoints and ROLLBACK still work:
+ * journal_mode=OFF would make them undefined) and does not fsync
+ * (synchronous=OFF); kz_run() fsyncs the file once before the rename.
+ * A larger page cache keeps the B-tree of the value table in memory while
+ * periods are inserted between each other. Databases opened by kiez
+ * import / compute keep SQLite's defaults: fully durable.
+ */
+int kz_store__fast_build(kz_db *db, kz_ctx *ctx)
+{
+    return kz_store__exec(db, ctx,
+                          "PRAGMA journal_mode=MEMORY; PRAGMA synchronous=OFF;"
+                          " PRAGMA cache_size=-" KZ_STORE_BUILD_CACHE_KB);
 }
 
 void kz_db_close(kz_db *db)
