@@ -47,9 +47,8 @@ int kz_store__bind_text(sqlite3_stmt *st, int i, const char *s);
 int kz_store__step_done(kz_db *db, kz_ctx *ctx, sqlite3_stmt *st, const char *what);
 
 /* For a database built from scratch under a temporary name (kz_run): no
- * fsync, rollback journal in memory, a larger page cache (store.c says why
- * this is safe there and only there). */
-#define KZ_STORE_BUILD_CACHE_KB "32768"
+ * fsync, rollback journal in memory (store.c says why this is safe there
+ * and only there). */
 int kz_store__fast_build(kz_db *db, kz_ctx *ctx);
 
 /* Parse "EPSG:n" into n; returns 0 if the CRS is not of that form. */

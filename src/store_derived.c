@@ -74,15 +74,20 @@ int kz_store__indicator_values(kz_db *db, kz_ctx *ctx, const char *level, const 
     sqlite3_stmt *st = NULL;
     size_t i;
     int rc;
+    /* One primary-key lookup per area (EXPLAIN QUERY PLAN: SEARCH USING
+     * PRIMARY KEY (level=? AND key=? AND period=? AND indicator=?)). One
+     * query per level and period would scan every row of the level
+     * (the key precedes period and indicator in the key): 2 million rows
+     * for Germany's municipalities against 11,000 lookups. */
     if ((rc = kz_store__prepare(db, ctx, &st,
                                 "SELECT value FROM indicator_value WHERE level = ?1 AND key = ?2"
                                 " AND period = ?3 AND indicator = ?4")) != KZ_OK)
         return rc;
+    kz_store__bind_text(st, 1, level);
+    kz_store__bind_text(st, 3, period);
+    kz_store__bind_text(st, 4, indicator);
     for (i = 0; i < n; i++) {
-        kz_store__bind_text(st, 1, level);
-        kz_store__bind_text(st, 2, keys[i]);
-        kz_store__bind_text(st, 3, period);
-        kz_store__bind_text(st, 4, indicator);
+        sqlite3_bind_text(st, 2, keys[i], -1, SQLITE_STATIC);
         values[i] = NAN;
         if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
             values[i] = sqlite3_column_double(st, 0);
