@@ -21,12 +21,12 @@ int kz_import_objects(kz_db *db, kz_ctx *ctx, const kz_project *p, size_t index)
     int cap_field = -1, cat_field = -1, rc;
     char first_bad[160] = "";
 
-    if (def->x != NULL)
-        return kz_ctx__error(ctx, KZ_E_USAGE,
-                             "objects %s: CSV sources with coordinate columns are not supported "
-                             "yet; convert with ogr2ogr to GeoJSON or GeoPackage",
-                             def->name);
     memset(&opts, 0, sizeof(opts));
+    /* CSV with coordinate columns in the given CRS (the parser requires x,
+     * y and crs together). */
+    opts.x_field = def->x;
+    opts.y_field = def->y;
+    opts.source_crs = def->crs;
     if (def->category) {
         cat_field = (int)n_fields;
         fields[n_fields++] = def->category;

@@ -140,13 +140,14 @@ static int split_source(char **path, char **layer_name, const char *source)
     return *layer_name ? KZ_OK : KZ_E_NOMEM;
 }
 
-GDALDatasetH kz_layer__open(kz_ctx *ctx, const char *path)
+GDALDatasetH kz_layer__open(kz_ctx *ctx, const char *path, char **open_options)
 {
     GDALDatasetH ds;
     GDALAllRegister();
     CPLPushErrorHandler(CPLQuietErrorHandler);
     CPLErrorReset();
-    ds = GDALOpenEx(path, GDAL_OF_VECTOR | GDAL_OF_READONLY, NULL, NULL, NULL);
+    ds = GDALOpenEx(path, GDAL_OF_VECTOR | GDAL_OF_READONLY, NULL,
+                    (const char *const *)open_options, NULL);
     if (ds == NULL) {
         const char *msg = CPLGetLastErrorMsg();
         kz_ctx__error(ctx, KZ_E_IO,
@@ -317,8 +318,9 @@ int kz_layer_read(kz_layer **out, kz_ctx *ctx, const char *source, const kz_laye
     OGRLayerH lyr;
     OGRFeatureDefnH defn;
     OGRFeatureH feat = NULL;
-    OGRSpatialReferenceH target = NULL;
+    OGRSpatialReferenceH target = NULL, assumed = NULL;
     OGRCoordinateTransformationH ct = NULL;
+    char **open_options = NULL;
     int key_idx = -1, label_idx = -1, *field_idx = NULL;
     size_t f, i;
     int rc, quiet = 0;
@@ -334,7 +336,17 @@ int kz_layer_read(kz_layer **out, kz_ctx *ctx, const char *source, const kz_laye
         rc = kz_ctx__error(ctx, KZ_E_NOMEM, "out of memory");
         goto done;
     }
-    if ((ds = kz_layer__open(ctx, path)) == NULL) {
+    if (opts->x_field != NULL) {
+        /* GDAL's CSV driver builds points from the coordinate columns;
+         * the other columns stay text (keys keep their leading zeros). */
+        open_options = CSLSetNameValue(open_options, "X_POSSIBLE_NAMES", opts->x_field);
+        open_options = CSLSetNameValue(open_options, "Y_POSSIBLE_NAMES", opts->y_field);
+        open_options = CSLSetNameValue(open_options, "KEEP_GEOM_COLUMNS", "NO");
+    }
+    ds = kz_layer__open(ctx, path, open_options);
+    CSLDestroy(open_options);
+    open_options = NULL;
+    if (ds == NULL) {
         rc = KZ_E_IO;
         goto done;
     }
@@ -427,6 +439,13 @@ int kz_layer_read(kz_layer **out, kz_ctx *ctx, const char *source, const kz_laye
     if (opts->crs != NULL) {
         OGRSpatialReferenceH src = OGR_L_GetSpatialRef(lyr);
         char *wkt = NULL;
+        if (src == NULL && opts->source_crs != NULL) {
+            if ((assumed = srs_from_user(ctx, opts->source_crs)) == NULL) {
+                rc = KZ_E_USAGE;
+                goto done;
+            }
+            src = assumed;
+        }
         if (src == NULL) {
             rc = kz_ctx__error(ctx, KZ_E_INPUT,
                                "%s: the layer has no CRS; add a .prj file or convert it with a "
@@ -544,6 +563,8 @@ int kz_layer_read(kz_layer **out, kz_ctx *ctx, const char *source, const kz_laye
 nomem:
     rc = kz_ctx__error(ctx, KZ_E_NOMEM, "out of memory reading %s", source);
 done:
+    if (assumed)
+        OSRDestroySpatialReference(assumed);
     if (feat)
         OGR_F_Destroy(feat);
     if (ct)

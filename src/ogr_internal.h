@@ -9,8 +9,8 @@
 
 #include <gdal.h>
 
-/* Open a vector source read-only; sets the context error (KZ_E_IO) and
- * returns NULL on failure. */
-GDALDatasetH kz_layer__open(kz_ctx *ctx, const char *path);
+/* Open a vector source read-only with GDAL open options (may be NULL);
+ * sets the context error (KZ_E_IO) and returns NULL on failure. */
+GDALDatasetH kz_layer__open(kz_ctx *ctx, const char *path, char **open_options);
 
 #endif

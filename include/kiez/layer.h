@@ -31,6 +31,9 @@ typedef struct kz_layer_options {
     size_t n_fields;
     const char *crs;           /* reproject to this CRS ("EPSG:25833", WKT...); NULL = keep */
     int key_width;             /* > 0: normalise keys (kz_key_normalise) */
+    const char *x_field;       /* CSV sources: column of the x (longitude) coordinate; NULL = none */
+    const char *y_field;       /* CSV sources: column of the y (latitude) coordinate */
+    const char *source_crs;    /* CRS of sources that declare none (CSV with coordinates) */
     const char *const *fix_keys; /* pairs (feature id as text, key): documented corrections */
     size_t n_fix_keys;           /* number of pairs */
 } kz_layer_options;
