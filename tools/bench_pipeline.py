@@ -30,7 +30,7 @@ the run with exit code 1.
 
 Wall time, CPU time (user + system of the tool's processes, for PostGIS of
 the client tools and the server) and peak memory (largest resident set of
-any one process, wait4(2); for PostGIS client peak + server peak) are
+any one process, from GNU time; for PostGIS client peak + server peak) are
 printed as one table, with the machine.
 """
 import argparse
@@ -232,14 +232,30 @@ def write_project(wl):
 # ---------------------------------------------------------------- measuring
 
 
+def timed(cmd, out):
+    """cmd under GNU time, which writes the peak RSS (KB) of cmd and its
+    waited-for descendants into `out`. Measuring through time(1) matters:
+    ru_maxrss of a child forked from this Python process counts the
+    parent's pages it started with (100+ MB once numpy is loaded)."""
+    return ["/usr/bin/time", "-f", "%M", "-o", out] + cmd
+
+
+def peak_of(path):
+    with open(path) as f:
+        return int(f.read().split()[-1]) * 1024
+
+
 def measure(cmd, **kw):
     """Run cmd; return (returncode, wall s, cpu s, peak RSS bytes)."""
+    rss_file = "/tmp/kiez-bench-rss-%d" % os.getpid()
     t0 = time.monotonic()
-    proc = subprocess.Popen(cmd, **kw)
+    proc = subprocess.Popen(timed(cmd, rss_file), **kw)
     _, status, ru = os.wait4(proc.pid, 0)
     wall = time.monotonic() - t0
     proc.returncode = os.waitstatus_to_exitcode(status)
-    return proc.returncode, wall, ru.ru_utime + ru.ru_stime, ru.ru_maxrss * 1024
+    rss = peak_of(rss_file)
+    os.unlink(rss_file)
+    return proc.returncode, wall, ru.ru_utime + ru.ru_stime, rss
 
 
 def machine():
@@ -383,11 +399,12 @@ def run_postgis(wl, out):
     log = open(os.path.join(out, "server.log"), "w")
     # fsync off and the rest: the throwaway server is tuned like kiez's
     # temporary database (no durability during a fresh build).
-    server = subprocess.Popen(
+    server_rss = os.path.join(out, "server.rss")
+    server = subprocess.Popen(timed(
         ["runuser", "-u", "postgres", "--", os.path.join(bindir, "postgres"), "-D", data,
          "-p", str(port), "-k", pgroot, "-c", "listen_addresses=127.0.0.1",
          "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
-         "-c", "work_mem=64MB", "-c", "maintenance_work_mem=256MB"],
+         "-c", "work_mem=64MB", "-c", "maintenance_work_mem=256MB"], server_rss),
         stdout=log, stderr=log)
     env = dict(os.environ, PGHOST=pgroot, PGPORT=str(port), PGUSER="postgres")
     for _ in range(100):
@@ -425,7 +442,7 @@ def run_postgis(wl, out):
     if rc != 0:
         sys.exit("postgis workload failed (%d)" % rc)
     shutil.rmtree(pgroot, ignore_errors=True)
-    return wall, cpu + sru.ru_utime + sru.ru_stime, rss + sru.ru_maxrss * 1024, gpkg
+    return wall, cpu + sru.ru_utime + sru.ru_stime, rss + peak_of(server_rss), gpkg
 
 
 def geopandas_job(wl_path, out):
@@ -508,7 +525,7 @@ def run_python_job(job, wl, out):
     json.dump({k: v for k, v in wl.items() if k != "gems"}, open(wl_path, "w"))
     env = dict(os.environ, SPATIALITE_SECURITY="relaxed")
     rc, wall, cpu, rss = measure([sys.executable, os.path.abspath(__file__), "--job", job,
-                                  wl_path, out], env=env)
+                                  wl_path, out], env=env, stdout=subprocess.DEVNULL)
     if rc != 0:
         sys.exit("%s workload failed (%d)" % (job, rc))
     return wall, cpu, rss, os.path.join(out, job + ".gpkg")
@@ -528,11 +545,12 @@ def spatialite_job(wl_path, out):
     for lvl in ("gem", "krs", "lan"):
         src = wl["geo"][lvl]
         if src.endswith(".shp"):
-            n = db.execute("SELECT ImportSHP(?, ?, 'UTF-8', ?, 'geom', NULL, 'MULTIPOLYGON')",
+            # geometry column "geometry"; VG5000 has Polygons and MultiPolygons
+            n = db.execute("SELECT ImportSHP(?, ?, 'UTF-8', ?)",
                            (src[:-4], "geo_" + lvl, SRID)).fetchone()[0]
         else:
             subprocess.run(["ogr2ogr", "-f", "SQLite", "-update", db_path, src, "-nln",
-                            "geo_" + lvl, "-lco", "GEOMETRY_NAME=geom", "-nlt",
+                            "geo_" + lvl, "-lco", "GEOMETRY_NAME=geometry", "-nlt",
                             "PROMOTE_TO_MULTI", "-lco", "LAUNDER=NO"], check=True)
             n = 1
         if not n:
@@ -598,10 +616,10 @@ def spatialite_job(wl_path, out):
         "UPDATE zs SET status_class = CASE WHEN status_index < -1 THEN 1"
         " WHEN status_index <= 1 THEN 2 WHEN status_index <= 1.5 THEN 3 ELSE 4 END;",
         "CREATE TABLE geo AS SELECT 'gem' AS level, AGS AS key, GEN AS name,"
-        " substr(AGS, 1, 5) AS parent_key, geom FROM geo_gem"
-        " UNION ALL SELECT 'krs', AGS, GEN, substr(AGS, 1, 2), geom FROM geo_krs"
-        " UNION ALL SELECT 'lan', AGS, min(GEN), NULL, CastToMultiPolygon(ST_Union(geom))"
-        " FROM geo_lan GROUP BY AGS;",
+        " substr(AGS, 1, 5) AS parent_key, CastToMultiPolygon(geometry) AS geom FROM geo_gem"
+        " UNION ALL SELECT 'krs', AGS, GEN, substr(AGS, 1, 2), CastToMultiPolygon(geometry)"
+        " FROM geo_krs UNION ALL SELECT 'lan', AGS, min(GEN), NULL,"
+        " CastToMultiPolygon(ST_Union(geometry)) FROM geo_lan GROUP BY AGS;",
     ]
     for lvl in ("gem", "krs", "lan"):
         zcols = ("z.z_q02, z.z_q03, z.z_q04, z.status_sum, z.status_index, z.status_class"
