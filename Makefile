@@ -45,8 +45,7 @@ check-asan:
 	ASAN_OPTIONS=detect_leaks=1 ctest --test-dir $(ASAN_BUILD) --output-on-failure -j$(JOBS) \
 		-LE 'client|slow'
 
-# The golden CLI cases and the bad-input corpus again with kiez under
-# valgrind memcheck (tests/valgrind-kiez.sh; third-party suppressions in
+# The golden CLI cases again with kiez under valgrind memcheck (tests/valgrind-kiez.sh; third-party suppressions in
 # tests/valgrind.supp): any error or definite leak fails the case.
 check-valgrind:
 	cmake -S . -B $(VALGRIND_BUILD) -DCMAKE_BUILD_TYPE=Debug -DKZ_VALGRIND=ON >/dev/null

@@ -698,7 +698,8 @@ static int close_tmp(atlas *at, FILE *f, const char *tmp, const char *name)
     char path[PATH_LEN];
     int ok = !ferror(f);
     ok = (fclose(f) == 0) && ok;
-    snprintf(path, sizeof(path), "%s/%s", at->dir, name);
+    if (snprintf(path, sizeof(path), "%s/%s", at->dir, name) >= (int)sizeof(path))
+        ok = 0;
     if (!ok || rename(tmp, path) != 0) {
         unlink(tmp);
         return kz_ctx__error(at->ctx, KZ_E_IO, "%s: cannot write", path);
