@@ -43,6 +43,15 @@ void kz_store__rollback(kz_db *db);
 /* Bind a string or NULL. */
 int kz_store__bind_text(sqlite3_stmt *st, int i, const char *s);
 
+/* A copy of a text column of the current row (caller frees), or NULL for
+ * NULL or out of memory. */
+char *kz_store__column_dup(sqlite3_stmt *st, int i);
+
+/* The first column of every row of `sql` (?1 bound to `param` unless NULL)
+ * as strings; caller frees with kz_store__free_strings(). */
+int kz_store__strings(kz_db *db, kz_ctx *ctx, const char *sql, const char *param, char ***out,
+                      size_t *n);
+
 /* Step a statement expected to finish (SQLITE_DONE) and reset it. */
 int kz_store__step_done(kz_db *db, kz_ctx *ctx, sqlite3_stmt *st, const char *what);
 

@@ -18,19 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static char *dup_text(sqlite3_stmt *st, int i)
-{
-    const char *s = (const char *)sqlite3_column_text(st, i);
-    size_t n;
-    char *d;
-    if (s == NULL)
-        return NULL;
-    n = strlen(s) + 1;
-    if ((d = malloc(n)) != NULL)
-        memcpy(d, s, n);
-    return d;
-}
-
 void kz_store__free_areas(kz_store_areas *a)
 {
     size_t i;
@@ -82,8 +69,8 @@ int kz_store__areas_wkb(kz_db *db, kz_ctx *ctx, const char *level, kz_store_area
             out->wkb_size = ws;
             cap = nc;
         }
-        out->keys[i] = dup_text(st, 0);
-        out->parents[i] = dup_text(st, 1);
+        out->keys[i] = kz_store__column_dup(st, 0);
+        out->parents[i] = kz_store__column_dup(st, 1);
         out->wkb[i] = malloc(len ? len : 1);
         out->wkb_size[i] = len;
         out->n++;
@@ -203,8 +190,6 @@ int kz_store__put_demand_points(kz_db *db, kz_ctx *ctx, const char *layer, size_
 int kz_store__demand_layer_names(kz_db *db, kz_ctx *ctx, char ***out, size_t *n)
 {
     sqlite3_stmt *st = NULL;
-    char **list = NULL;
-    size_t cap = 0;
     int rc, exists;
     *out = NULL;
     *n = 0;
@@ -216,33 +201,8 @@ int kz_store__demand_layer_names(kz_db *db, kz_ctx *ctx, char ***out, size_t *n)
     sqlite3_finalize(st);
     if (!exists)
         return KZ_OK;
-    if ((rc = kz_store__prepare(db, ctx, &st,
-                                "SELECT DISTINCT layer FROM demand_point ORDER BY layer")) != KZ_OK)
-        return rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (*n == cap) {
-            char **more = realloc(list, (cap = cap ? cap * 2 : 4) * sizeof(char *));
-            if (more == NULL)
-                goto nomem;
-            list = more;
-        }
-        if ((list[*n] = dup_text(st, 0)) == NULL)
-            goto nomem;
-        (*n)++;
-    }
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE) {
-        kz_store__free_strings(list, *n);
-        *n = 0;
-        return kz_store__fail(db, ctx, KZ_E_IO, "reading demand point layers");
-    }
-    *out = list;
-    return KZ_OK;
-nomem:
-    sqlite3_finalize(st);
-    kz_store__free_strings(list, *n);
-    *n = 0;
-    return kz_ctx__error(ctx, KZ_E_NOMEM, "out of memory");
+    return kz_store__strings(db, ctx, "SELECT DISTINCT layer FROM demand_point ORDER BY layer",
+                             NULL, out, n);
 }
 
 static double col_real(sqlite3_stmt *st, int i)

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static char *dup_col(sqlite3_stmt *st, int i)
+char *kz_store__column_dup(sqlite3_stmt *st, int i)
 {
     const char *s = (const char *)sqlite3_column_text(st, i);
     size_t n;
@@ -40,9 +40,7 @@ void kz_store__free_strings(char **strings, size_t n)
     free(strings);
 }
 
-/* The first column of every row of `sql` (with ?1 bound to `param` when
- * not NULL) as strings. */
-static int strings_of(kz_db *db, kz_ctx *ctx, const char *sql, const char *param, char ***out,
+int kz_store__strings(kz_db *db, kz_ctx *ctx, const char *sql, const char *param, char ***out,
                       size_t *n)
 {
     sqlite3_stmt *st = NULL;
@@ -62,7 +60,7 @@ static int strings_of(kz_db *db, kz_ctx *ctx, const char *sql, const char *param
                 goto nomem;
             list = more;
         }
-        if ((list[*n] = dup_col(st, 0)) == NULL)
+        if ((list[*n] = kz_store__column_dup(st, 0)) == NULL)
             goto nomem;
         (*n)++;
     }
@@ -83,19 +81,19 @@ nomem:
 
 int kz_store__level_names(kz_db *db, kz_ctx *ctx, char ***out, size_t *n)
 {
-    return strings_of(db, ctx, "SELECT name FROM level ORDER BY rank, name", NULL, out, n);
+    return kz_store__strings(db, ctx, "SELECT name FROM level ORDER BY rank, name", NULL, out, n);
 }
 
 int kz_store__level_periods(kz_db *db, kz_ctx *ctx, const char *level, char ***out, size_t *n)
 {
-    return strings_of(
+    return kz_store__strings(
         db, ctx, "SELECT DISTINCT period FROM indicator_value WHERE level = ?1 ORDER BY period",
         level, out, n);
 }
 
 int kz_store__object_layer_names(kz_db *db, kz_ctx *ctx, char ***out, size_t *n)
 {
-    return strings_of(db, ctx, "SELECT name FROM object_layer ORDER BY name", NULL, out, n);
+    return kz_store__strings(db, ctx, "SELECT name FROM object_layer ORDER BY name", NULL, out, n);
 }
 
 void kz_store__free_catalogue(kz_store_indicator *rows, size_t n)
@@ -138,17 +136,17 @@ int kz_store__catalogue(kz_db *db, kz_ctx *ctx, kz_store_indicator **out, size_t
             rows = more;
         }
         r = &rows[(*n)++];
-        r->name = dup_col(st, 0);
-        r->label = dup_col(st, 1);
-        r->numerator = dup_col(st, 2);
-        r->denominator = dup_col(st, 3);
-        r->unit = dup_col(st, 4);
-        r->polarity = dup_col(st, 5);
-        r->description = dup_col(st, 6);
-        r->source = dup_col(st, 7);
+        r->name = kz_store__column_dup(st, 0);
+        r->label = kz_store__column_dup(st, 1);
+        r->numerator = kz_store__column_dup(st, 2);
+        r->denominator = kz_store__column_dup(st, 3);
+        r->unit = kz_store__column_dup(st, 4);
+        r->polarity = kz_store__column_dup(st, 5);
+        r->description = kz_store__column_dup(st, 6);
+        r->source = kz_store__column_dup(st, 7);
         r->scale = sqlite3_column_double(st, 8);
-        r->kind = dup_col(st, 9);
-        r->categories = dup_col(st, 10);
+        r->kind = kz_store__column_dup(st, 9);
+        r->categories = kz_store__column_dup(st, 10);
         if (r->name == NULL || r->kind == NULL)
             goto nomem;
     }
@@ -337,7 +335,7 @@ int kz_store__last_run(kz_db *db, kz_ctx *ctx, kz_store_run *out)
             snprintf(out->project, sizeof(out->project), "%s", s);
         if ((s = (const char *)sqlite3_column_text(st, 3)) != NULL)
             snprintf(out->version, sizeof(out->version), "%s", s);
-        out->inputs = dup_col(st, 4);
+        out->inputs = kz_store__column_dup(st, 4);
     }
     sqlite3_finalize(st);
     return KZ_OK;

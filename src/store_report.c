@@ -11,19 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static char *dup_col(sqlite3_stmt *st, int i)
-{
-    const char *s = (const char *)sqlite3_column_text(st, i);
-    size_t n;
-    char *d;
-    if (s == NULL)
-        return NULL;
-    n = strlen(s) + 1;
-    if ((d = malloc(n)) != NULL)
-        memcpy(d, s, n);
-    return d;
-}
-
 void kz_store__free_levels(kz_store_level *levels, size_t n)
 {
     size_t i;
@@ -56,9 +43,9 @@ int kz_store__levels(kz_db *db, kz_ctx *ctx, kz_store_level **out, size_t *n)
             rows = more;
         }
         r = &rows[(*n)++];
-        r->name = dup_col(st, 0);
-        r->title = dup_col(st, 1);
-        r->parent = dup_col(st, 2);
+        r->name = kz_store__column_dup(st, 0);
+        r->title = kz_store__column_dup(st, 1);
+        r->parent = kz_store__column_dup(st, 2);
         r->rank = sqlite3_column_int(st, 3);
         if (r->name == NULL)
             goto nomem;
@@ -101,8 +88,8 @@ int kz_store__object_layers(kz_db *db, kz_ctx *ctx, char ***names, char ***title
             tt = m2;
             cap = c2;
         }
-        nm[*n] = dup_col(st, 0);
-        tt[*n] = dup_col(st, 1);
+        nm[*n] = kz_store__column_dup(st, 0);
+        tt[*n] = kz_store__column_dup(st, 1);
         (*n)++;
         if (nm[*n - 1] == NULL || (sqlite3_column_type(st, 1) != SQLITE_NULL && tt[*n - 1] == NULL))
             goto nomem;
