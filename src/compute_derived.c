@@ -12,8 +12,8 @@
 #include "kiez/standardise.h"
 #include "kiez/trend.h"
 #include "store.h"
-#include "store_effect.h"
 #include "store_coverage.h"
+#include "store_effect.h"
 #include "strmap.h"
 
 #include <math.h>
@@ -78,16 +78,16 @@ static int compute_index(kz_db *db, kz_ctx *ctx, const kz_project *p, const kz_i
     /* Scope: areas with every input, enough population, not an outlier. */
     memset(include, 1, n);
     for (j = 0; j < X->n_inputs; j++) {
-        if ((rc = kz_store__indicator_values(db, ctx, X->level, period, X->inputs[j], keys.keys,
-                                             n, z + j * n)) != KZ_OK)
+        if ((rc = kz_store__indicator_values(db, ctx, X->level, period, X->inputs[j], keys.keys, n,
+                                             z + j * n)) != KZ_OK)
             goto done;
         for (i = 0; i < n; i++)
             if (!isfinite(z[j * n + i]))
                 include[i] = 0;
     }
     if (X->population != NULL) {
-        if ((rc = kz_store__indicator_values(db, ctx, X->level, period, X->population, keys.keys,
-                                             n, x)) != KZ_OK)
+        if ((rc = kz_store__indicator_values(db, ctx, X->level, period, X->population, keys.keys, n,
+                                             x)) != KZ_OK)
             goto done;
         for (i = 0; i < n; i++)
             if (!(x[i] >= X->min_population))
@@ -123,8 +123,8 @@ static int compute_index(kz_db *db, kz_ctx *ctx, const kz_project *p, const kz_i
         snprintf(label, sizeof(label), "z-Wert %s", def && def->label ? def->label : X->inputs[j]);
         if ((rc = kz_store__put_derived(db, ctx, name, label, "z", "negative", "zscore",
                                         "z = (x - mean) / sd over the areas in scope")) != KZ_OK ||
-            (rc = kz_store__put_values(db, ctx, X->level, period, name, keys.keys, n,
-                                       z + j * n)) != KZ_OK)
+            (rc = kz_store__put_values(db, ctx, X->level, period, name, keys.keys, n, z + j * n)) !=
+                KZ_OK)
             goto done;
     }
     if ((rc = kz_index_composite(sum, index, NULL, ctx, inputs, X->n_inputs, n, &zo)) != KZ_OK) {
@@ -141,8 +141,7 @@ static int compute_index(kz_db *db, kz_ctx *ctx, const kz_project *p, const kz_i
     snprintf(label, sizeof(label), "%s (Index)", X->label ? X->label : X->name);
     if ((rc = kz_store__put_derived(db, ctx, name, label, "z", "negative", "index",
                                     "the sums re-standardised (z-score of the sums)")) != KZ_OK ||
-        (rc = kz_store__put_values(db, ctx, X->level, period, name, keys.keys, n, index)) !=
-            KZ_OK)
+        (rc = kz_store__put_values(db, ctx, X->level, period, name, keys.keys, n, index)) != KZ_OK)
         goto done;
     if (X->n_cuts > 0) {
         for (j = 0; j < X->n_cuts; j++)
@@ -164,8 +163,8 @@ static int compute_index(kz_db *db, kz_ctx *ctx, const kz_project *p, const kz_i
             char cats[1024];
             size_t used = 0;
             for (j = 0; j < X->n_class_labels && used < sizeof(cats); j++) {
-                int w = snprintf(cats + used, sizeof(cats) - used, "%s%zu=%s", j ? ";" : "",
-                                 j + 1, X->class_labels[j]);
+                int w = snprintf(cats + used, sizeof(cats) - used, "%s%zu=%s", j ? ";" : "", j + 1,
+                                 X->class_labels[j]);
                 if (w < 0)
                     break;
                 used += (size_t)w;
@@ -174,8 +173,8 @@ static int compute_index(kz_db *db, kz_ctx *ctx, const kz_project *p, const kz_i
                 goto done;
         }
     }
-    kz_ctx__log(ctx, KZ_LOG_INFO, "index %s: %zu of %zu areas of %s in scope, period %s",
-                X->name, n_in, n, X->level, period);
+    kz_ctx__log(ctx, KZ_LOG_INFO, "index %s: %zu of %zu areas of %s in scope, period %s", X->name,
+                n_in, n, X->level, period);
 done:
     free(x);
     free(z);
@@ -296,8 +295,8 @@ static int compute_trend(kz_db *db, kz_ctx *ctx, const kz_project *p, const kz_t
         return kz_ctx__error(ctx, KZ_E_USAGE, "trends: bad period %s or %s", R->from, R->to);
     snprintf(chg, sizeof(chg), "%s_chg", indicator);
     snprintf(slope, sizeof(slope), "%s_slope", indicator);
-    snprintf(label, sizeof(label), "%s: Veränderung %.4s–%.4s", def && def->label ? def->label : indicator,
-             from, to);
+    snprintf(label, sizeof(label), "%s: Veränderung %.4s–%.4s",
+             def && def->label ? def->label : indicator, from, to);
     if ((rc = kz_store__put_derived(db, ctx, chg, label, pct ? "Prozentpunkte" : unit,
                                     def && def->polarity == KZ_POLARITY_POSITIVE ? "positive"
                                                                                  : "negative",

@@ -107,8 +107,7 @@ static int pick_period(char out[11], kz_db *db, kz_ctx *ctx, const char *level,
             char **other = NULL;
             size_t n_other = 0, k;
             int found = 0;
-            if ((rc = kz_store__value_periods(db, ctx, level, names[j], &other, &n_other)) !=
-                KZ_OK)
+            if ((rc = kz_store__value_periods(db, ctx, level, names[j], &other, &n_other)) != KZ_OK)
                 break;
             for (k = 0; k < n_other && !found; k++)
                 found = strcmp(other[k], first[i]) == 0;
@@ -152,8 +151,7 @@ static int spatial_indicator(kz_db *db, kz_ctx *ctx, const kz_spatial_def *S, si
     stat_ctx sc;
     int rc;
 
-    if ((rc = pick_period(period, db, ctx, S->level, S->period, (char *const *)&ind, 1)) !=
-        KZ_OK)
+    if ((rc = pick_period(period, db, ctx, S->level, S->period, (char *const *)&ind, 1)) != KZ_OK)
         return rc;
     if (period[0] == '\0')
         return kz_ctx__error(ctx, KZ_E_INPUT, "spatial[%zu]: %s has no values on level %s", item,
@@ -202,11 +200,10 @@ static int spatial_indicator(kz_db *db, kz_ctx *ctx, const kz_spatial_def *S, si
         wo.kind = KZ_WEIGHTS_KNN;
         wo.k = S->k;
         wo.style = S->style;
-        rc = m > (size_t)S->k
-                 ? kz_weights_from_wkb(&w, ctx, (const unsigned char *const *)wkb, size, m,
-                                       (const char *const *)keys, &wo)
-                 : kz_ctx__error(ctx, KZ_E_INPUT, "%zu areas with values: too few for knn:%d", m,
-                                 S->k);
+        rc = m > (size_t)S->k ? kz_weights_from_wkb(&w, ctx, (const unsigned char *const *)wkb,
+                                                    size, m, (const char *const *)keys, &wo)
+                              : kz_ctx__error(ctx, KZ_E_INPUT,
+                                              "%zu areas with values: too few for knn:%d", m, S->k);
         free(wkb);
         free(size);
         free(keys);
@@ -277,11 +274,10 @@ static int spatial_indicator(kz_db *db, kz_ctx *ctx, const kz_spatial_def *S, si
         goto done;
     snprintf(name, sizeof(name), "lisa_%s_p", ind);
     snprintf(label, sizeof(label), "LISA %s: p-Wert", lab);
-    if ((rc = kz_store__put_derived(db, ctx, name, label, NULL, "neutral", "p_value",
-                                    S->permutations > 0
-                                        ? "conditional permutation pseudo p-value (folded)"
-                                        : "two-sided p-value of the normal approximation")) !=
-            KZ_OK ||
+    if ((rc = kz_store__put_derived(
+             db, ctx, name, label, NULL, "neutral", "p_value",
+             S->permutations > 0 ? "conditional permutation pseudo p-value (folded)"
+                                 : "two-sided p-value of the normal approximation")) != KZ_OK ||
         (rc = kz_store__put_values(db, ctx, S->level, period, name, g->keys, n, lp)) != KZ_OK)
         goto done;
     snprintf(name, sizeof(name), "lisa_%s_class", ind);
@@ -325,8 +321,7 @@ static int spatial_item(kz_db *db, kz_ctx *ctx, const kz_spatial_def *S, size_t 
     if ((rc = kz_store__level_geoms(db, ctx, S->level, &g)) != KZ_OK)
         return rc;
     if (g.n == 0) {
-        rc = kz_ctx__error(ctx, KZ_E_INPUT, "spatial[%zu]: level %s has no areas", item,
-                           S->level);
+        rc = kz_ctx__error(ctx, KZ_E_INPUT, "spatial[%zu]: level %s has no areas", item, S->level);
         goto done;
     }
     /* The weights of all areas, once per item; raw (B) so that subsets
@@ -338,16 +333,14 @@ static int spatial_item(kz_db *db, kz_ctx *ctx, const kz_spatial_def *S, size_t 
         wo.tol = S->tolerance < 0 ? KZ_WEIGHTS_TOL_AUTO : S->tolerance;
         wo.distance = S->distance;
         wo.style = KZ_STYLE_B;
-        if ((rc = kz_weights_from_wkb(&full, ctx, (const unsigned char *const *)g.wkb,
-                                      g.wkb_size, g.n, (const char *const *)g.keys, &wo)) !=
-            KZ_OK) {
+        if ((rc = kz_weights_from_wkb(&full, ctx, (const unsigned char *const *)g.wkb, g.wkb_size,
+                                      g.n, (const char *const *)g.keys, &wo)) != KZ_OK) {
             kz_ctx__error_prefix(ctx, "spatial[%zu]: weights of level %s", item, S->level);
             goto done;
         }
         tol = kz_weights_tolerance(full);
-        kz_ctx__log(ctx, KZ_LOG_INFO, "spatial[%zu]: %s weights of %s: %zu areas, %zu links",
-                    item, S->weights ? S->weights : "queen", S->level, g.n,
-                    kz_weights_links(full));
+        kz_ctx__log(ctx, KZ_LOG_INFO, "spatial[%zu]: %s weights of %s: %zu areas, %zu links", item,
+                    S->weights ? S->weights : "queen", S->level, g.n, kz_weights_links(full));
     }
     for (j = 0; j < S->n_indicators && rc == KZ_OK; j++)
         rc = spatial_indicator(db, ctx, S, item, S->indicators[j], &g, full, tol, cat, n_cat);
@@ -392,8 +385,8 @@ static int correlation_item(kz_db *db, kz_ctx *ctx, const kz_correlation_def *C,
         goto done;
     }
     for (v = 0; v < k; v++) {
-        if ((rc = kz_store__indicator_values(db, ctx, C->level, period, C->indicators[v],
-                                             keys.keys, n, values + v * n)) != KZ_OK)
+        if ((rc = kz_store__indicator_values(db, ctx, C->level, period, C->indicators[v], keys.keys,
+                                             n, values + v * n)) != KZ_OK)
             goto done;
         cols[v] = values + v * n;
     }
@@ -421,8 +414,8 @@ static int correlation_item(kz_db *db, kz_ctx *ctx, const kz_correlation_def *C,
                     goto done;
             }
     }
-    kz_ctx__log(ctx, KZ_LOG_INFO, "correlations[%zu]: %zu indicators on %s (%s)", item, k,
-                C->level, period);
+    kz_ctx__log(ctx, KZ_LOG_INFO, "correlations[%zu]: %zu indicators on %s (%s)", item, k, C->level,
+                period);
 done:
     free(values);
     free(cols);

@@ -46,12 +46,10 @@ static int import_source_level(kz_db *db, kz_ctx *ctx, const kz_level_def *def, 
         goto done;
     if ((rc = kz_layer_check_areas(layer, ctx, def->invalid == KZ_INVALID_REPAIR, NULL)) != KZ_OK)
         goto done;
-    if ((rc = kz_store__put_level(db, ctx, def->name, def->title, def->parent,
-                                  def->parent ? (def->parent_match == KZ_MATCH_OVERLAP
-                                                     ? "overlap"
-                                                     : "prefix")
-                                              : NULL,
-                                  def->source, rank)) != KZ_OK)
+    if ((rc = kz_store__put_level(
+             db, ctx, def->name, def->title, def->parent,
+             def->parent ? (def->parent_match == KZ_MATCH_OVERLAP ? "overlap" : "prefix") : NULL,
+             def->source, rank)) != KZ_OK)
         goto done;
     n = kz_layer_count(layer);
     {
@@ -106,12 +104,11 @@ int kz_import_levels(kz_db *db, kz_ctx *ctx, const kz_project *p)
             int child = def->dissolve ? kz_project_level_index(p, def->dissolve) : -1;
             if (done[i] || child < 0 || !done[child])
                 continue;
-            if ((rc = kz_store__put_level(db, ctx, def->name, def->title, def->parent,
-                                          def->parent ? (def->parent_match == KZ_MATCH_OVERLAP
-                                                             ? "overlap"
-                                                             : "prefix")
-                                                      : NULL,
-                                          NULL, level_depth(p, i))) != KZ_OK ||
+            if ((rc = kz_store__put_level(
+                     db, ctx, def->name, def->title, def->parent,
+                     def->parent ? (def->parent_match == KZ_MATCH_OVERLAP ? "overlap" : "prefix")
+                                 : NULL,
+                     NULL, level_depth(p, i))) != KZ_OK ||
                 (rc = kz_store__dissolve(db, ctx, def->name, def->dissolve, def->key_prefix,
                                          def->area_key, def->area_name)) != KZ_OK)
                 goto out;
@@ -120,8 +117,9 @@ int kz_import_levels(kz_db *db, kz_ctx *ctx, const kz_project *p)
             progress = 1;
         }
         if (!progress) {
-            rc = kz_ctx__error(ctx, KZ_E_USAGE, "%s: levels without source whose dissolve "
-                                                "chain never reaches a level with a source",
+            rc = kz_ctx__error(ctx, KZ_E_USAGE,
+                               "%s: levels without source whose dissolve "
+                               "chain never reaches a level with a source",
                                p->path);
             goto out;
         }

@@ -47,8 +47,8 @@ int kz_import_objects(kz_db *db, kz_ctx *ctx, const kz_project *p, size_t index)
         kz_layer_free(layer);
         return rc;
     }
-    if ((rc = kz_store__put_object_layer(db, ctx, def->name, def->title, def->source,
-                                         def->category, def->capacity)) != KZ_OK)
+    if ((rc = kz_store__put_object_layer(db, ctx, def->name, def->title, def->source, def->category,
+                                         def->capacity)) != KZ_OK)
         goto done;
     n = kz_layer_count(layer);
     {
@@ -68,8 +68,8 @@ int kz_import_objects(kz_db *db, kz_ctx *ctx, const kz_project *p, size_t index)
         }
         if (cap_field >= 0) {
             const char *text = kz_layer_field(layer, i, (size_t)cap_field);
-            if (text != NULL && kz_value_parse(&capacity, &flag, text, '.', KZ_THOUSANDS_NONE) !=
-                                    KZ_OK) {
+            if (text != NULL &&
+                kz_value_parse(&capacity, &flag, text, '.', KZ_THOUSANDS_NONE) != KZ_OK) {
                 if (bad++ == 0)
                     snprintf(first_bad, sizeof(first_bad), "feature %lld: \"%.40s\"",
                              kz_layer_fid(layer, i), text);
@@ -78,10 +78,10 @@ int kz_import_objects(kz_db *db, kz_ctx *ctx, const kz_project *p, size_t index)
             }
         }
         kz_layer_point(layer, i, &x, &y);
-        if ((rc = kz_store__insert_object(db, ctx, def->name, id, kz_layer_label(layer, i),
-                                          cat_field >= 0 ? kz_layer_field(layer, i, (size_t)cat_field)
-                                                         : NULL,
-                                          capacity, flag, x, y)) != KZ_OK) {
+        if ((rc = kz_store__insert_object(
+                 db, ctx, def->name, id, kz_layer_label(layer, i),
+                 cat_field >= 0 ? kz_layer_field(layer, i, (size_t)cat_field) : NULL, capacity,
+                 flag, x, y)) != KZ_OK) {
             kz_ctx__error_prefix(ctx, "%s", def->source);
             goto done;
         }

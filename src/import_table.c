@@ -29,10 +29,10 @@ typedef struct table_state {
     kz_level_keys *keys;
     kz_csv_dialect dialect;
     long long source_id;
-    char period[11];  /* constant or from the path; "" when from a column */
+    char period[11]; /* constant or from the path; "" when from a column */
     int key_col, period_col, variable_col, value_col;
     size_t n_cols;
-    char **names;     /* header names */
+    char **names; /* header names */
     unsigned char *is_var;
     long long values, rows;
     long unmatched;
@@ -86,8 +86,8 @@ static int take_header(table_state *s, const kz_csv_row *row)
     if ((s->key_col = column_index(s, s->def->key, "key")) < 0)
         return KZ_E_INPUT;
     s->period_col = -1;
-    if (s->def->period_column && (s->period_col = column_index(s, s->def->period_column,
-                                                               "period")) < 0)
+    if (s->def->period_column &&
+        (s->period_col = column_index(s, s->def->period_column, "period")) < 0)
         return KZ_E_INPUT;
     if (s->def->long_format) {
         if ((s->variable_col = column_index(s, s->def->variable_column, "variable")) < 0 ||
@@ -120,8 +120,7 @@ static int put_value(table_state *s, long line, const char *key, const char *per
     int flag = KZ_FLAG_OK, rc;
     if (is_missing_marker(s->def, text)) {
         flag = KZ_FLAG_MISSING;
-    } else if (kz_value_parse(&v, &flag, text, s->dialect.decimal, s->dialect.thousands) !=
-               KZ_OK) {
+    } else if (kz_value_parse(&v, &flag, text, s->dialect.decimal, s->dialect.thousands) != KZ_OK) {
         return kz_ctx__error(s->ctx, KZ_E_INPUT,
                              "%s:%ld: column \"%s\": \"%s\" is not a number (decimal '%c'); "
                              "fix the cell or list the text under missing:",
@@ -153,9 +152,8 @@ static int take_row(const kz_csv_row *row, void *payload)
     if (row->line < s->first_line || row->line > s->last_line)
         return KZ_OK;
     s->rows++;
-    if (kz_key_normalise(key, sizeof(key), row->fields[s->key_col], s->def->key_by_name ? 0
-                                                                                       : s->key_width)
-        != KZ_OK)
+    if (kz_key_normalise(key, sizeof(key), row->fields[s->key_col],
+                         s->def->key_by_name ? 0 : s->key_width) != KZ_OK)
         return kz_ctx__error(s->ctx, KZ_E_INPUT,
                              "%s:%ld: key \"%s\" is empty or does not fit the level's key width %d",
                              s->path, row->line, row->fields[s->key_col], s->key_width);
@@ -169,12 +167,12 @@ static int take_row(const kz_csv_row *row, void *payload)
         size_t used = strlen(s->unmatched_list);
         char msg[KEY_MAX + 128];
         if (s->unmatched < LIST_MAX)
-            snprintf(s->unmatched_list + used, sizeof(s->unmatched_list) - used, "%s\"%s\" (line %ld)",
-                     used ? ", " : "", key, row->line);
+            snprintf(s->unmatched_list + used, sizeof(s->unmatched_list) - used,
+                     "%s\"%s\" (line %ld)", used ? ", " : "", key, row->line);
         s->unmatched++;
         snprintf(msg, sizeof(msg), "key \"%s\" matches no area of level %s", key, s->def->level);
-        return kz_store__add_finding(s->db, s->ctx, "unmatched", s->path, row->line,
-                                     s->def->level, key, msg);
+        return kz_store__add_finding(s->db, s->ctx, "unmatched", s->path, row->line, s->def->level,
+                                     key, msg);
     }
     if (s->period_col >= 0) {
         if (kz_period_parse(period_buf, row->fields[s->period_col]) != KZ_OK)
@@ -234,16 +232,16 @@ static int period_from_path(char out[11], kz_ctx *ctx, const kz_table_def *def, 
         if (sub < 1 || sub > 12)
             return kz_ctx__error(ctx, KZ_E_INPUT, "%s: month \"%s\" is not 1..12", path, g2);
         snprintf(text, sizeof(text), "%04d-%02d-%02d", year, sub,
-                 month_end[sub - 1] + (sub == 2 && (year % 4 == 0 && (year % 100 != 0 ||
-                                                                       year % 400 == 0))));
+                 month_end[sub - 1] +
+                     (sub == 2 && (year % 4 == 0 && (year % 100 != 0 || year % 400 == 0))));
         break;
     default:
         snprintf(text, sizeof(text), "%s", g1);
         break;
     }
     if (kz_period_parse(out, text) != KZ_OK)
-        return kz_ctx__error(ctx, KZ_E_INPUT, "%s: \"%s\" taken from the path is not a period", path,
-                             text);
+        return kz_ctx__error(ctx, KZ_E_INPUT, "%s: \"%s\" taken from the path is not a period",
+                             path, text);
     return KZ_OK;
 }
 

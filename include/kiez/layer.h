@@ -29,11 +29,11 @@ typedef struct kz_layer_options {
     const char *label_field;   /* field with a display name; NULL = none */
     const char *const *fields; /* further fields to read as text */
     size_t n_fields;
-    const char *crs;           /* reproject to this CRS ("EPSG:25833", WKT...); NULL = keep */
-    int key_width;             /* > 0: normalise keys (kz_key_normalise) */
-    const char *x_field;       /* CSV sources: column of the x (longitude) coordinate; NULL = none */
-    const char *y_field;       /* CSV sources: column of the y (latitude) coordinate */
-    const char *source_crs;    /* CRS of sources that declare none (CSV with coordinates) */
+    const char *crs;        /* reproject to this CRS ("EPSG:25833", WKT...); NULL = keep */
+    int key_width;          /* > 0: normalise keys (kz_key_normalise) */
+    const char *x_field;    /* CSV sources: column of the x (longitude) coordinate; NULL = none */
+    const char *y_field;    /* CSV sources: column of the y (latitude) coordinate */
+    const char *source_crs; /* CRS of sources that declare none (CSV with coordinates) */
     const char *const *fix_keys; /* pairs (feature id as text, key): documented corrections */
     size_t n_fix_keys;           /* number of pairs */
 } kz_layer_options;
@@ -118,7 +118,7 @@ typedef struct kz_column {
  * file gets the layer added or replaced), .geojson (RFC 7946: WGS 84,
  * 7 decimals), .shp, .csv (no geometry). Written to a temporary name and
  * renamed, so a failure leaves no partial file.
- * 
+ *
 eturn KZ_OK, KZ_E_USAGE (unknown extension), KZ_E_IO, KZ_E_NOMEM.
  */
 KZ_API int kz_layer_write(kz_ctx *ctx, const kz_layer *layer, const char *path,

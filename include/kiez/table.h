@@ -38,7 +38,7 @@ typedef struct kz_csv_dialect {
 /* One record. Fields are UTF-8, NUL-terminated, with surrounding blanks
  * removed. Borrowed: valid during the callback only. */
 typedef struct kz_csv_row {
-    long line;            /* 1-based line where the record starts */
+    long line; /* 1-based line where the record starts */
     size_t n_fields;
     const char *const *fields;
 } kz_csv_row;
@@ -83,8 +83,8 @@ typedef int (*kz_csv_row_fn)(const kz_csv_row *row, void *payload);
  *         KZ_E_USAGE (impossible dialect override), KZ_E_NOMEM, or the
  *         callback's result.
  */
-KZ_API int kz_csv_read(kz_ctx *ctx, const char *path, kz_csv_dialect *dialect,
-                       kz_csv_row_fn fn, void *payload);
+KZ_API int kz_csv_read(kz_ctx *ctx, const char *path, kz_csv_dialect *dialect, kz_csv_row_fn fn,
+                       void *payload);
 
 /* Flags of a value. Append only: stored in databases. */
 enum kz_flag {
@@ -116,8 +116,7 @@ enum kz_flag {
  *         ESTIMATED) or KZ_E_INPUT when the text is not a number (then
  *         value 0 and flag MISSING); the caller names the cell in its message.
  */
-KZ_API int kz_value_parse(double *value, int *flag, const char *text, char decimal,
-                          char thousands);
+KZ_API int kz_value_parse(double *value, int *flag, const char *text, char decimal, char thousands);
 
 /**
  * Parse a period into an ISO date "YYYY-MM-DD" (the reference date):

@@ -42,8 +42,7 @@ int kz_cli_fail(const kz_cli *cli, const char *cmd, int rc);
 
 /* Print a usage error ("kiez <cmd>: <msg>; see kiez <cmd> --help") and
  * return exit code 1. */
-int kz_cli_usage_error(const char *cmd, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+int kz_cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* True if `arg` is --help or -h. */
 int kz_cli_is_help(const char *arg);
