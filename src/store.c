@@ -1,12 +1,14 @@
 /*
  * SpatiaLite store: open/create, schema, transactions.
  *
- * Schema (version 1); keys are TEXT, periods ISO dates:
+ * Schema (version 2); keys are TEXT, periods ISO dates:
  *   meta(key PK, value)                     schema_version, crs, created
  *   level(name PK, title, parent, parent_match, source, rank)
  *   area(level, key, name, parent_key, geom MULTIPOLYGON)  PK(level, key)
  *   source(id PK, kind, path, bytes, sha256, records, imported)
- *   value(level, key, period, variable, value, flag, source) PK(level,key,period,variable)
+ *   value_block(level, period, variable, n, computed, value BLOB, flag BLOB)
+ *                          PK(level, period, variable): one variable of every area of a
+ *                          level and period, in key order (store_values.c)
  *   object_layer(name PK, title, source, category_field, capacity_field)
  *   object(layer, id, name, category, capacity, capacity_flag, geom POINT) PK(layer, id)
  *   indicator(name PK, label, numerator, denominator, scale, unit, polarity, description, source,
@@ -21,8 +23,8 @@
  *                                           results that are not per area: Moran's I,
  *                                           correlations, effect estimates, ... (long)
  */
-#include "ctx_internal.h"
 #include "store.h"
+#include "ctx_internal.h"
 
 #include <sqlite3.h>
 
@@ -41,13 +43,10 @@ static const char *const schema_sql =
     " name TEXT, parent_key TEXT, UNIQUE(level, key));"
     "CREATE TABLE source(id INTEGER PRIMARY KEY, kind TEXT NOT NULL, path TEXT NOT NULL,"
     " bytes INTEGER, sha256 TEXT, records INTEGER, imported TEXT);"
-    "CREATE TABLE value(level TEXT NOT NULL, key TEXT NOT NULL, period TEXT NOT NULL,"
-    " variable TEXT NOT NULL, value REAL, flag INTEGER NOT NULL DEFAULT 0, source INTEGER,"
-    " PRIMARY KEY(level, key, period, variable)) WITHOUT ROWID;"
-    /* The aggregates (source NULL) only: kz_compute_aggregates() finds and
-     * replaces them without scanning the imported values. Imported rows
-     * are not in this partial index, so it costs the bulk load nothing. */
-    "CREATE INDEX value_aggregate ON value(level) WHERE source IS NULL;"
+    /* The variables' values as column blocks (store_values.c). */
+    "CREATE TABLE value_block(level TEXT NOT NULL, period TEXT NOT NULL, variable TEXT NOT NULL,"
+    " n INTEGER NOT NULL, computed INTEGER NOT NULL, value BLOB NOT NULL, flag BLOB NOT NULL,"
+    " PRIMARY KEY(level, period, variable)) WITHOUT ROWID;"
     "CREATE TABLE object_layer(name TEXT PRIMARY KEY, title TEXT, source TEXT,"
     " category_field TEXT, capacity_field TEXT);"
     "CREATE TABLE object(id INTEGER PRIMARY KEY, layer TEXT NOT NULL, object_id TEXT NOT NULL,"
@@ -143,7 +142,10 @@ int kz_store__begin(kz_db *db, kz_ctx *ctx)
 
 int kz_store__commit(kz_db *db, kz_ctx *ctx)
 {
-    int rc = kz_store__exec(db, ctx, db->in_tx == 1 ? "COMMIT" : "RELEASE kz");
+    int rc = kz_store__flush_values(db, ctx);
+    if (rc != KZ_OK)
+        return rc;
+    rc = kz_store__exec(db, ctx, db->in_tx == 1 ? "COMMIT" : "RELEASE kz");
     if (rc == KZ_OK)
         db->in_tx--;
     return rc;
@@ -151,7 +153,10 @@ int kz_store__commit(kz_db *db, kz_ctx *ctx)
 
 void kz_store__rollback(kz_db *db)
 {
-    if (db == NULL || db->in_tx == 0)
+    if (db == NULL)
+        return;
+    kz_store__drop_values(db);
+    if (db->in_tx == 0)
         return;
     if (db->in_tx == 1)
         sqlite3_exec(db->sql, "ROLLBACK", NULL, NULL, NULL);
@@ -232,10 +237,10 @@ int kz_db_create(kz_db **out, kz_ctx *ctx, const char *path, const char *crs)
              srid, srid);
     if ((rc = kz_store__exec(db, ctx, sql)) != KZ_OK)
         goto fail;
-    if ((rc = kz_store__prepare(db, ctx, &st,
-                                "INSERT INTO meta(key, value) VALUES ('schema_version', ?1),"
-                                " ('crs', ?2), ('created', strftime('%Y-%m-%dT%H:%M:%SZ','now'))"))
-        != KZ_OK)
+    if ((rc = kz_store__prepare(
+             db, ctx, &st,
+             "INSERT INTO meta(key, value) VALUES ('schema_version', ?1),"
+             " ('crs', ?2), ('created', strftime('%Y-%m-%dT%H:%M:%SZ','now'))")) != KZ_OK)
         goto fail;
     sqlite3_bind_int(st, 1, KZ_SCHEMA_VERSION);
     sqlite3_bind_text(st, 2, crs, -1, SQLITE_TRANSIENT);
@@ -319,6 +324,7 @@ void kz_db_close(kz_db *db)
     if (db == NULL)
         return;
     kz_store__finalize_cache(db);
+    kz_store__drop_values(db);
     while (db->in_tx > 0)
         kz_store__rollback(db);
     if (db->sql)

@@ -23,7 +23,9 @@ struct kz_db {
     int srid;
     int in_tx;
     /* Prepared statements reused across calls (store_write.c). */
-    sqlite3_stmt *st_area, *st_area_merge, *st_value, *st_object, *st_finding;
+    sqlite3_stmt *st_area, *st_area_merge, *st_object, *st_finding;
+    /* Values added but not yet written (store_values.c). */
+    struct kz_value_buffer *values;
 };
 
 /* Run SQL without results; on failure sets KZ_E_IO with the SQLite message. */
@@ -104,10 +106,55 @@ int kz_store__source_records(kz_db *db, kz_ctx *ctx, long long id, long long rec
 int kz_store__add_finding(kz_db *db, kz_ctx *ctx, const char *kind, const char *source,
                           long line, const char *level, const char *key, const char *message);
 
-/* Insert one value; KZ_E_INPUT on a duplicate (level, key, period, variable). */
+/* ---- values of the variables, as column blocks (store_values.c) ---- */
+
+/* A flag byte of a block: KZ_CELL_ABSENT, or an enum kz_flag with
+ * KZ_CELL_COMPUTED set for sums of the child level. */
+#define KZ_CELL_ABSENT 0xFF
+#define KZ_CELL_COMPUTED 0x40
+#define KZ_CELL_FLAG(byte) ((byte) & 0x3F)
+
+/* One variable of one level and period: cell i is the level's area keys[i]
+ * (key order). value[i] is NaN where there is no number. */
+typedef struct kz_store_block {
+    const char *level, *period, *variable;
+    const char *const *keys; /* set by kz_store__each_block() only */
+    size_t n;
+    double *value;
+    unsigned char *flag;
+} kz_store_block;
+typedef struct kz_value_buffer kz_value_buffer;
+
+/* Add one value (buffered; enum kz_flag). KZ_E_INPUT when the area has an
+ * imported value for the period and variable already. */
 int kz_store__insert_value(kz_db *db, kz_ctx *ctx, const char *level, const char *key,
-                           const char *period, const char *variable, double value, int flag,
-                           long long source);
+                           const char *period, const char *variable, double value, int flag);
+/* Write the buffered values (kz_store__commit does); drop them (rollback). */
+int kz_store__flush_values(kz_db *db, kz_ctx *ctx);
+void kz_store__drop_values(kz_db *db);
+/* Remove every value of a level (before its areas are replaced). */
+int kz_store__clear_level_values(kz_db *db, kz_ctx *ctx, const char *level);
+
+/* Blocks of n cells, all absent; free with kz_store__block_free(). */
+int kz_store__block_alloc(kz_ctx *ctx, kz_store_block *b, size_t n);
+void kz_store__block_free(kz_store_block *b);
+/* Read one block into b (b->n must be the level's number of areas; all
+ * absent and *found = 0 when there is none); write one (deleted when no
+ * cell is present). */
+int kz_store__read_block(kz_db *db, kz_ctx *ctx, const char *level, const char *period,
+                         const char *variable, kz_store_block *b, int *found);
+int kz_store__write_block(kz_db *db, kz_ctx *ctx, const char *level, const char *period,
+                          const char *variable, const kz_store_block *b);
+/* Call fn for every block (of level and variable where not NULL; only
+ * blocks with computed cells if computed_only), ordered by period, level,
+ * variable. The block is valid during the call; fn must not write blocks. */
+typedef int (*kz_store_block_fn)(const kz_store_block *b, void *payload);
+int kz_store__each_block(kz_db *db, kz_ctx *ctx, const char *level, const char *variable,
+                         int computed_only, kz_store_block_fn fn, void *payload);
+/* (period, variable) of every block of a level, in that order. Free both
+ * with kz_store__free_strings(). */
+int kz_store__block_names(kz_db *db, kz_ctx *ctx, const char *level, char ***periods,
+                          char ***variables, size_t *n);
 
 /* Register an object layer (replacing its objects). */
 int kz_store__put_object_layer(kz_db *db, kz_ctx *ctx, const char *name, const char *title,
@@ -171,6 +218,16 @@ typedef struct kz_store_area {
 typedef int (*kz_store_area_fn)(const kz_store_area *area, void *payload);
 int kz_store__each_area(kz_db *db, kz_ctx *ctx, const char *level, const char *period,
                         size_t n_indicators, kz_store_area_fn fn, void *payload);
+
+/* Every area of a level once, in key order, with the values of all the
+ * given periods (ascending, as kz_store__level_periods lists them):
+ * values[p * n_indicators + i] for periods[p] (NaN = null); area->values
+ * is the first period's row. One scan of the level's values. */
+typedef int (*kz_store_area_periods_fn)(const kz_store_area *area, const double *values,
+                                        void *payload);
+int kz_store__each_area_periods(kz_db *db, kz_ctx *ctx, const char *level, char **periods,
+                                size_t n_periods, size_t n_indicators,
+                                kz_store_area_periods_fn fn, void *payload);
 
 /* Rows of the long series of a level. */
 typedef struct kz_store_series {

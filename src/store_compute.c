@@ -1,6 +1,6 @@
 /*
- * SpatiaLite store: aggregation and indicators in SQL (see compute.h for
- * the rules).
+ * SpatiaLite store: aggregation and ratio indicators (see compute.h for
+ * the rules), computed in C over the value blocks of store_values.c.
  */
 #include "ctx_internal.h"
 #include "kiez/compute.h"
@@ -10,221 +10,155 @@
 
 #include <sqlite3.h>
 
-#include <stdint.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/*
- * Aggregation and indicators stream the value table once each, in its
- * primary-key order (level, key, period, variable), and do the grouping in
- * C. The SQL they replace (GROUP BY parent, period, variable over a join,
- * and one self-join of the value table per indicator, each a full scan
- * because `variable` is the last key column) took 45 s of a 60 s compute
- * at national size (tools/bench_pipeline.py); this takes a few seconds.
- * The rules are the SQL's, unchanged (compute.h).
- */
+/* (level, period, variable) names of blocks, collected before rewriting
+ * them (kz_store__each_block() does not allow writes while it reads). */
+typedef struct block_list {
+    char **level, **period, **variable;
+    size_t n, cap;
+} block_list;
 
-/* A growable copy of a string (the previous row's key while streaming). */
-typedef struct text_buf {
-    char *s;
-    size_t cap;
-} text_buf;
-
-static int keep(text_buf *b, const char *s)
+static char *dup_text(const char *s)
 {
     size_t n = strlen(s) + 1;
-    if (n > b->cap) {
-        size_t cap = n < 64 ? 64 : 2 * n;
-        char *more = realloc(b->s, cap);
-        if (more == NULL)
-            return -1;
-        b->s = more;
-        b->cap = cap;
+    char *d = malloc(n);
+    if (d != NULL)
+        memcpy(d, s, n);
+    return d;
+}
+
+static int collect_block(const kz_store_block *b, void *payload)
+{
+    block_list *l = payload;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? 2 * l->cap : 64;
+        char **lv = realloc(l->level, cap * sizeof(char *));
+        char **pe = lv ? realloc(l->period, cap * sizeof(char *)) : NULL;
+        char **va = pe ? realloc(l->variable, cap * sizeof(char *)) : NULL;
+        if (lv)
+            l->level = lv;
+        if (pe)
+            l->period = pe;
+        if (va == NULL)
+            return KZ_E_NOMEM;
+        l->variable = va;
+        l->cap = cap;
     }
-    memcpy(b->s, s, n);
-    return 0;
+    l->level[l->n] = dup_text(b->level);
+    l->period[l->n] = dup_text(b->period);
+    l->variable[l->n] = dup_text(b->variable);
+    l->n++;
+    if (l->level[l->n - 1] == NULL || l->period[l->n - 1] == NULL || l->variable[l->n - 1] == NULL)
+        return KZ_E_NOMEM;
+    return KZ_OK;
 }
 
-/* Interned strings: text → small index, index → text. */
-typedef struct names {
-    kz_strmap *map;
-    char **at;
-    size_t n, cap;
-} names;
-
-static long intern(names *t, const char *s)
+static void block_list_free(block_list *l)
 {
-    long i = kz_strmap__get(t->map, s);
-    size_t len;
-    if (i >= 0)
-        return i;
-    if (t->n == t->cap) {
-        size_t cap = t->cap ? 2 * t->cap : 64;
-        char **more = realloc(t->at, cap * sizeof(char *));
-        if (more == NULL)
-            return -1;
-        t->at = more;
-        t->cap = cap;
+    kz_store__free_strings(l->level, l->n);
+    kz_store__free_strings(l->period, l->n);
+    kz_store__free_strings(l->variable, l->n);
+    memset(l, 0, sizeof(*l));
+}
+
+/* Remove the sums of an earlier kz_compute_aggregates() (cells marked
+ * KZ_CELL_COMPUTED), so a new one starts from the imported values. */
+static int strip_aggregates(kz_db *db, kz_ctx *ctx)
+{
+    block_list l;
+    kz_store_block b;
+    size_t i, j;
+    int rc, found;
+    memset(&l, 0, sizeof(l));
+    memset(&b, 0, sizeof(b));
+    if ((rc = kz_store__each_block(db, ctx, NULL, NULL, 1, collect_block, &l)) != KZ_OK) {
+        if (rc == KZ_E_NOMEM)
+            rc = kz_ctx__error(ctx, KZ_E_NOMEM, "out of memory");
+        goto done;
     }
-    len = strlen(s) + 1;
-    if ((t->at[t->n] = malloc(len)) == NULL)
-        return -1;
-    memcpy(t->at[t->n], s, len);
-    if (kz_strmap__put(t->map, s, (long)t->n, NULL) < 0) {
-        free(t->at[t->n]);
-        return -1;
-    }
-    return (long)t->n++;
-}
-
-static void names_free(names *t)
-{
-    size_t i;
-    for (i = 0; i < t->n; i++)
-        free(t->at[i]);
-    free(t->at);
-    kz_strmap__free(t->map);
-    memset(t, 0, sizeof(*t));
-}
-
-/* One sum of the aggregation: parent area, period, variable. */
-typedef struct agg_cell {
-    uint64_t id; /* parent << 40 | period << 20 | variable, + 1 (0 = empty slot) */
-    double sum;
-    long count;   /* children with a value */
-    int withheld; /* some child's value is suppressed (flag 2) */
-} agg_cell;
-
-typedef struct agg_table {
-    agg_cell *cells;
-    size_t n, cap; /* cap a power of two */
-} agg_table;
-
-#define AGG_FIELD_MAX ((uint64_t)1 << 20)
-
-/* splitmix64's finaliser: every bit of the id reaches the low bits. */
-static size_t agg_hash(uint64_t x)
-{
-    x ^= x >> 30;
-    x *= 0xBF58476D1CE4E5B9ull;
-    x ^= x >> 27;
-    x *= 0x94D049BB133111EBull;
-    x ^= x >> 31;
-    return (size_t)x;
-}
-
-static agg_cell *agg_find(agg_table *t, uint64_t id)
-{
-    size_t mask, i;
-    if (2 * (t->n + 1) > t->cap) {
-        size_t cap = t->cap ? 2 * t->cap : 4096, j;
-        agg_cell *cells = calloc(cap, sizeof(*cells));
-        if (cells == NULL)
-            return NULL;
-        for (j = 0; j < t->cap; j++) {
-            if (t->cells[j].id == 0)
-                continue;
-            i = agg_hash(t->cells[j].id) & (cap - 1);
-            while (cells[i].id != 0)
-                i = (i + 1) & (cap - 1);
-            cells[i] = t->cells[j];
+    for (i = 0; i < l.n; i++) {
+        kz_level_keys keys;
+        if ((rc = kz_store__level_keys(db, ctx, l.level[i], 0, &keys)) != KZ_OK)
+            goto done;
+        if (b.n != keys.n) {
+            kz_store__block_free(&b);
+            rc = kz_store__block_alloc(ctx, &b, keys.n);
         }
-        free(t->cells);
-        t->cells = cells;
-        t->cap = cap;
+        kz_store__free_keys(&keys);
+        if (rc != KZ_OK || (rc = kz_store__read_block(db, ctx, l.level[i], l.period[i],
+                                                      l.variable[i], &b, &found)) != KZ_OK)
+            goto done;
+        for (j = 0; j < b.n; j++)
+            if (b.flag[j] != KZ_CELL_ABSENT && (b.flag[j] & KZ_CELL_COMPUTED)) {
+                b.flag[j] = KZ_CELL_ABSENT;
+                b.value[j] = NAN;
+            }
+        if ((rc = kz_store__write_block(db, ctx, l.level[i], l.period[i], l.variable[i], &b)) !=
+            KZ_OK)
+            goto done;
     }
-    mask = t->cap - 1;
-    i = agg_hash(id) & mask;
-    while (t->cells[i].id != 0 && t->cells[i].id != id)
-        i = (i + 1) & mask;
-    if (t->cells[i].id == 0) {
-        t->cells[i].id = id;
-        t->n++;
-    }
-    return &t->cells[i];
-}
-
-static int text_order(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static int id_order(const void *a, const void *b)
-{
-    uint64_t x = ((const agg_cell *)a)->id, y = ((const agg_cell *)b)->id;
-    return x < y ? -1 : x > y;
-}
-
-/* Sort the interned strings; rank[i] receives the position of string i in
- * t->at afterwards (indices in ids become ranks, so sorting ids sorts by
- * text). */
-static int rank_names(names *t, uint64_t **rank)
-{
-    size_t i;
-    char **orig = malloc((t->n ? t->n : 1) * sizeof(char *));
-    *rank = malloc((t->n ? t->n : 1) * sizeof(uint64_t));
-    if (orig == NULL || *rank == NULL) {
-        free(orig);
-        return -1;
-    }
-    memcpy(orig, t->at, t->n * sizeof(char *));
-    qsort(t->at, t->n, sizeof(char *), text_order);
-    /* Strings are unique: find each one's new place by binary search. */
-    for (i = 0; i < t->n; i++) {
-        char **at = bsearch(&orig[i], t->at, t->n, sizeof(char *), text_order);
-        (*rank)[i] = (uint64_t)(at - t->at);
-    }
-    free(orig);
-    return 0;
+done:
+    kz_store__block_free(&b);
+    block_list_free(&l);
+    return rc;
 }
 
 /*
  * Sums of the values of `level` into `parent`: per parent area, period and
- * variable the sum over the child areas, stored only when every child area
- * (area.parent_key) has a value (flag 4); otherwise NULL with flag 2 when
- * a child's value is suppressed, else 1. Values imported for the parent
- * level itself win (ON CONFLICT DO NOTHING).
+ * variable the sum over the child areas (area.parent_key), stored only
+ * when every child area has a value (flag 4); otherwise no number, with
+ * flag 2 when a child's value is suppressed, else 1. A parent gets a cell
+ * when at least one of its children has one. Values imported for the
+ * parent level itself win.
  */
 static int aggregate_level(kz_db *db, kz_ctx *ctx, const char *level, const char *parent,
                            long *inserted)
 {
-    sqlite3_stmt *st = NULL, *ins = NULL;
-    names parents = {NULL, NULL, 0, 0}, periods = {NULL, NULL, 0, 0};
-    names variables = {NULL, NULL, 0, 0};
-    kz_strmap *child = kz_strmap__new();
-    long *n_children = NULL, *counts = NULL;
-    uint64_t *rank_p = NULL, *rank_t = NULL, *rank_v = NULL;
-    agg_table t = {NULL, 0, 0};
-    text_buf last_key = {NULL, 0}, last_period = {NULL, 0};
-    long p = -1, per = -1;
-    size_t i, j, n_counted = 0;
-    int rc;
+    sqlite3_stmt *st = NULL;
+    kz_level_keys child, par;
+    kz_store_block cb, pb;
+    char **periods = NULL, **variables = NULL;
+    long *parent_of = NULL, *n_children = NULL, *count = NULL;
+    double *sum = NULL;
+    unsigned char *any = NULL, *withheld = NULL;
+    size_t n_blocks = 0, i, k;
+    int rc, found;
 
     *inserted = 0;
-    parents.map = kz_strmap__new();
-    periods.map = kz_strmap__new();
-    variables.map = kz_strmap__new();
-    if (!child || !parents.map || !periods.map || !variables.map)
+    memset(&child, 0, sizeof(child));
+    memset(&par, 0, sizeof(par));
+    memset(&cb, 0, sizeof(cb));
+    memset(&pb, 0, sizeof(pb));
+    if ((rc = kz_store__level_keys(db, ctx, level, 0, &child)) != KZ_OK ||
+        (rc = kz_store__level_keys(db, ctx, parent, 0, &par)) != KZ_OK)
+        goto done;
+    if (child.n == 0 || par.n == 0)
+        goto done;
+    if ((parent_of = malloc(child.n * sizeof(long))) == NULL ||
+        (n_children = calloc(par.n, sizeof(long))) == NULL ||
+        (count = malloc(par.n * sizeof(long))) == NULL ||
+        (sum = malloc(par.n * sizeof(double))) == NULL || (any = malloc(par.n)) == NULL ||
+        (withheld = malloc(par.n)) == NULL)
         goto nomem;
-    /* Child key → parent index, and the number of children per parent. */
+    for (i = 0; i < child.n; i++)
+        parent_of[i] = -1;
+    /* Child area → parent area, and the number of children per parent. */
     if ((rc = kz_store__prepare(db, ctx, &st,
                                 "SELECT key, parent_key FROM area WHERE level = ?1"
                                 " AND parent_key IS NOT NULL")) != KZ_OK)
         goto done;
     kz_store__bind_text(st, 1, level);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        long at = intern(&parents, (const char *)sqlite3_column_text(st, 1));
-        long *more;
-        if (at < 0 || kz_strmap__put(child, (const char *)sqlite3_column_text(st, 0), at, NULL) < 0)
-            goto nomem;
-        if (parents.n > n_counted) {
-            if ((more = realloc(n_children, parents.n * sizeof(long))) == NULL)
-                goto nomem;
-            n_children = more;
-            n_children[n_counted++] = 0;
-        }
-        n_children[at]++;
+        long c = kz_strmap__get(child.map, (const char *)sqlite3_column_text(st, 0));
+        long p = kz_strmap__get(par.map, (const char *)sqlite3_column_text(st, 1));
+        if (c < 0 || p < 0)
+            continue; /* a parent key that is no area of the parent level */
+        parent_of[c] = p;
+        n_children[p]++;
     }
     sqlite3_finalize(st);
     st = NULL;
@@ -232,106 +166,46 @@ static int aggregate_level(kz_db *db, kz_ctx *ctx, const char *level, const char
         rc = kz_store__fail(db, ctx, KZ_E_IO, "reading areas");
         goto done;
     }
-    if (parents.n == 0) {
-        rc = KZ_OK;
+    if ((rc = kz_store__block_names(db, ctx, level, &periods, &variables, &n_blocks)) != KZ_OK ||
+        (rc = kz_store__block_alloc(ctx, &cb, child.n)) != KZ_OK ||
+        (rc = kz_store__block_alloc(ctx, &pb, par.n)) != KZ_OK)
         goto done;
-    }
-    if (parents.n >= AGG_FIELD_MAX * 8) {
-        rc = kz_ctx__error(ctx, KZ_E_INPUT, "level %s: too many parent areas to aggregate", parent);
-        goto done;
-    }
-    /* One pass over the level's values in key order. */
-    if ((rc = kz_store__prepare(db, ctx, &st,
-                                "SELECT key, period, variable, value, flag FROM value"
-                                " WHERE level = ?1")) != KZ_OK)
-        goto done;
-    kz_store__bind_text(st, 1, level);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        const char *key = (const char *)sqlite3_column_text(st, 0);
-        const char *period = (const char *)sqlite3_column_text(st, 1);
-        long var;
-        agg_cell *cell;
-        if (last_key.s == NULL || strcmp(key, last_key.s) != 0) {
-            if (keep(&last_key, key) != 0)
-                goto nomem;
-            p = kz_strmap__get(child, key);
-        }
-        if (p < 0)
-            continue; /* no parent (an orphan), or not an area of the level */
-        if (last_period.s == NULL || strcmp(period, last_period.s) != 0) {
-            if (keep(&last_period, period) != 0 || (per = intern(&periods, period)) < 0)
-                goto nomem;
-        }
-        if ((var = intern(&variables, (const char *)sqlite3_column_text(st, 2))) < 0)
-            goto nomem;
-        if ((uint64_t)per >= AGG_FIELD_MAX || (uint64_t)var >= AGG_FIELD_MAX) {
-            rc = kz_ctx__error(ctx, KZ_E_INPUT,
-                               "level %s: more than %lu periods or variables to aggregate", level,
-                               (unsigned long)AGG_FIELD_MAX);
+    for (k = 0; k < n_blocks; k++) {
+        if ((rc = kz_store__read_block(db, ctx, level, periods[k], variables[k], &cb, &found)) !=
+                KZ_OK ||
+            (rc = kz_store__read_block(db, ctx, parent, periods[k], variables[k], &pb, &found)) !=
+                KZ_OK)
             goto done;
+        memset(count, 0, par.n * sizeof(long));
+        memset(any, 0, par.n);
+        memset(withheld, 0, par.n);
+        for (i = 0; i < par.n; i++)
+            sum[i] = 0.0;
+        for (i = 0; i < child.n; i++) {
+            long p = parent_of[i];
+            if (p < 0 || cb.flag[i] == KZ_CELL_ABSENT)
+                continue; /* an orphan, or no value */
+            any[p] = 1;
+            if (!isnan(cb.value[i])) {
+                sum[p] += cb.value[i];
+                count[p]++;
+            }
+            if (KZ_CELL_FLAG(cb.flag[i]) == KZ_FLAG_SUPPRESSED)
+                withheld[p] = 1;
         }
-        cell = agg_find(&t, ((uint64_t)p << 40 | (uint64_t)per << 20 | (uint64_t)var) + 1);
-        if (cell == NULL)
-            goto nomem;
-        if (sqlite3_column_type(st, 3) != SQLITE_NULL) {
-            cell->sum += sqlite3_column_double(st, 3);
-            cell->count++;
+        for (i = 0; i < par.n; i++) {
+            int complete = count[i] == n_children[i];
+            if (!any[i] || pb.flag[i] != KZ_CELL_ABSENT)
+                continue; /* no child value, or imported for the parent */
+            pb.value[i] = complete ? sum[i] : NAN;
+            pb.flag[i] = (unsigned char)((complete      ? KZ_FLAG_AGGREGATED
+                                          : withheld[i] ? KZ_FLAG_SUPPRESSED
+                                                        : KZ_FLAG_MISSING) |
+                                         KZ_CELL_COMPUTED);
+            (*inserted)++;
         }
-        if (sqlite3_column_int(st, 4) == KZ_FLAG_SUPPRESSED)
-            cell->withheld = 1;
-    }
-    sqlite3_finalize(st);
-    st = NULL;
-    if (rc != SQLITE_DONE) {
-        rc = kz_store__fail(db, ctx, KZ_E_IO, "reading values to aggregate");
-        goto done;
-    }
-    /* Compact the sums, renumber them by text order (the primary key's:
-     * parent key, period, variable), sort, and append them in that order. */
-    if (rank_names(&parents, &rank_p) != 0 || rank_names(&periods, &rank_t) != 0 ||
-        rank_names(&variables, &rank_v) != 0)
-        goto nomem;
-    for (i = j = 0; i < t.cap; i++) {
-        uint64_t id;
-        if (t.cells[i].id == 0)
-            continue;
-        id = t.cells[i].id - 1;
-        t.cells[j] = t.cells[i];
-        t.cells[j].id = rank_p[id >> 40] << 40 | rank_t[(id >> 20) & (AGG_FIELD_MAX - 1)] << 20 |
-                        rank_v[id & (AGG_FIELD_MAX - 1)];
-        j++;
-    }
-    qsort(t.cells, j, sizeof(*t.cells), id_order);
-    /* n_children by rank, like the names now */
-    if ((counts = malloc(parents.n * sizeof(long))) == NULL)
-        goto nomem;
-    for (i = 0; i < parents.n; i++)
-        counts[rank_p[i]] = n_children[i];
-    if ((rc = kz_store__prepare(db, ctx, &ins,
-                                "INSERT INTO value(level, key, period, variable, value, flag,"
-                                " source) VALUES (?1, ?2, ?3, ?4, ?5, ?6, NULL)"
-                                " ON CONFLICT DO NOTHING")) != KZ_OK)
-        goto done;
-    sqlite3_bind_text(ins, 1, parent, -1, SQLITE_STATIC);
-    for (i = 0; i < j; i++) {
-        const agg_cell *c = &t.cells[i];
-        uint64_t id = c->id;
-        long at = (long)(id >> 40);
-        int complete = c->count == counts[at];
-        sqlite3_bind_text(ins, 2, parents.at[at], -1, SQLITE_STATIC);
-        sqlite3_bind_text(ins, 3, periods.at[(id >> 20) & (AGG_FIELD_MAX - 1)], -1, SQLITE_STATIC);
-        sqlite3_bind_text(ins, 4, variables.at[id & (AGG_FIELD_MAX - 1)], -1, SQLITE_STATIC);
-        if (complete)
-            sqlite3_bind_double(ins, 5, c->sum);
-        else
-            sqlite3_bind_null(ins, 5);
-        sqlite3_bind_int(ins, 6,
-                         complete      ? KZ_FLAG_AGGREGATED
-                         : c->withheld ? KZ_FLAG_SUPPRESSED
-                                       : KZ_FLAG_MISSING);
-        if ((rc = kz_store__step_done(db, ctx, ins, "aggregating values")) != KZ_OK)
+        if ((rc = kz_store__write_block(db, ctx, parent, periods[k], variables[k], &pb)) != KZ_OK)
             goto done;
-        *inserted += sqlite3_changes(db->sql);
     }
     rc = KZ_OK;
     goto done;
@@ -339,19 +213,20 @@ nomem:
     rc = kz_ctx__error(ctx, KZ_E_NOMEM, "out of memory aggregating level %s", level);
 done:
     sqlite3_finalize(st);
-    sqlite3_finalize(ins);
-    free(t.cells);
+    kz_store__block_free(&cb);
+    kz_store__block_free(&pb);
+    kz_store__free_strings(periods, n_blocks);
+    kz_store__free_strings(variables, n_blocks);
+    if (child.map != NULL)
+        kz_store__free_keys(&child);
+    if (par.map != NULL)
+        kz_store__free_keys(&par);
+    free(parent_of);
     free(n_children);
-    free(counts);
-    free(rank_p);
-    free(rank_t);
-    free(rank_v);
-    free(last_key.s);
-    free(last_period.s);
-    kz_strmap__free(child);
-    names_free(&parents);
-    names_free(&periods);
-    names_free(&variables);
+    free(count);
+    free(sum);
+    free(any);
+    free(withheld);
     return rc;
 }
 
@@ -359,14 +234,7 @@ int kz_compute_aggregates(kz_db *db, kz_ctx *ctx)
 {
     sqlite3_stmt *levels = NULL;
     int rc;
-    /* Earlier aggregates, found through the partial index (store.c; a
-     * database from before it gets it here, once). Without INDEXED BY the
-     * planner scans the whole table (EXPLAIN QUERY PLAN: SCAN value). */
-    if ((rc = kz_store__exec(db, ctx,
-                             "CREATE INDEX IF NOT EXISTS value_aggregate ON value(level)"
-                             " WHERE source IS NULL;"
-                             "DELETE FROM value INDEXED BY value_aggregate"
-                             " WHERE source IS NULL")) != KZ_OK)
+    if ((rc = strip_aggregates(db, ctx)) != KZ_OK)
         return rc;
     if ((rc = kz_store__prepare(db, ctx, &levels,
                                 "SELECT name, parent FROM level WHERE parent IS NOT NULL"
@@ -472,17 +340,112 @@ static int write_group(kz_db *db, kz_ctx *ctx, sqlite3_stmt *ins, const char *le
     return KZ_OK;
 }
 
+/* The variable names the catalogue needs: text → index and back. */
+typedef struct var_names {
+    kz_strmap *map;
+    char **at;
+    size_t n, cap;
+} var_names;
+
+static long intern(var_names *t, const char *s)
+{
+    long i = kz_strmap__get(t->map, s);
+    if (i >= 0)
+        return i;
+    if (t->n == t->cap) {
+        size_t cap = t->cap ? 2 * t->cap : 16;
+        char **more = realloc(t->at, cap * sizeof(char *));
+        if (more == NULL)
+            return -1;
+        t->at = more;
+        t->cap = cap;
+    }
+    if ((t->at[t->n] = dup_text(s)) == NULL)
+        return -1;
+    if (kz_strmap__put(t->map, s, (long)t->n, NULL) < 0) {
+        free(t->at[t->n]);
+        return -1;
+    }
+    return (long)t->n++;
+}
+
+/*
+ * The ratio indicators of one level: every block of the variables they
+ * need (periods x variables x areas, about 9 bytes per cell) is read once,
+ * then the rows are written area by area, period by period, indicator by
+ * indicator: the primary key's order of indicator_value, so they append.
+ */
+static int level_indicators(kz_db *db, kz_ctx *ctx, sqlite3_stmt *ins, const char *level,
+                            ratio_def *defs, size_t n_defs, const var_names *vars, slot *slots)
+{
+    kz_level_keys keys;
+    kz_store_block *blocks = NULL; /* [period * vars->n + variable] */
+    char **bp = NULL, **bv = NULL, **periods = NULL;
+    size_t n_names = 0, n_periods = 0, i, p, v;
+    int rc, found;
+
+    memset(&keys, 0, sizeof(keys));
+    if ((rc = kz_store__level_keys(db, ctx, level, 0, &keys)) != KZ_OK ||
+        (rc = kz_store__block_names(db, ctx, level, &bp, &bv, &n_names)) != KZ_OK)
+        goto done;
+    /* The level's periods (block names come ordered by period). */
+    if ((periods = malloc((n_names ? n_names : 1) * sizeof(char *))) == NULL)
+        goto nomem;
+    for (i = 0; i < n_names; i++)
+        if (n_periods == 0 || strcmp(periods[n_periods - 1], bp[i]) != 0)
+            periods[n_periods++] = bp[i];
+    if (n_periods == 0 || keys.n == 0)
+        goto done;
+    if ((blocks = calloc(n_periods * vars->n, sizeof(*blocks))) == NULL)
+        goto nomem;
+    for (p = 0; p < n_periods; p++)
+        for (v = 0; v < vars->n; v++) {
+            kz_store_block *b = &blocks[p * vars->n + v];
+            if ((rc = kz_store__block_alloc(ctx, b, keys.n)) != KZ_OK ||
+                (rc = kz_store__read_block(db, ctx, level, periods[p], vars->at[v], b, &found)) !=
+                    KZ_OK)
+                goto done;
+        }
+    for (i = 0; i < keys.n; i++)
+        for (p = 0; p < n_periods; p++) {
+            for (v = 0; v < vars->n; v++) {
+                const kz_store_block *b = &blocks[p * vars->n + v];
+                slots[v].present = b->flag[i] != KZ_CELL_ABSENT;
+                slots[v].is_null = isnan(b->value[i]);
+                slots[v].value = b->value[i];
+                slots[v].flag = KZ_CELL_FLAG(b->flag[i]);
+            }
+            if ((rc = write_group(db, ctx, ins, level, keys.keys[i], periods[p], defs, n_defs,
+                                  slots)) != KZ_OK)
+                goto done;
+        }
+    rc = KZ_OK;
+    goto done;
+nomem:
+    rc = kz_ctx__error(ctx, KZ_E_NOMEM, "out of memory computing the indicators of %s", level);
+done:
+    if (blocks != NULL)
+        for (i = 0; i < n_periods * vars->n; i++)
+            kz_store__block_free(&blocks[i]);
+    free(blocks);
+    free(periods);
+    kz_store__free_strings(bp, n_names);
+    kz_store__free_strings(bv, n_names);
+    kz_store__free_keys(&keys);
+    return rc;
+}
+
 int kz_compute_indicators(kz_db *db, kz_ctx *ctx)
 {
-    sqlite3_stmt *cat = NULL, *st = NULL, *ins = NULL;
-    names vars = {NULL, NULL, 0, 0};
+    sqlite3_stmt *cat = NULL, *ins = NULL;
+    var_names vars;
     ratio_def *defs = NULL;
     slot *slots = NULL;
-    size_t n_defs = 0, cap = 0, i;
-    text_buf level = {NULL, 0}, key = {NULL, 0}, period = {NULL, 0};
-    char *sql = NULL;
-    int rc, started = 0;
+    char **levels = NULL;
+    size_t n_defs = 0, cap = 0, n_levels = 0, i;
+    int rc;
 
+    memset(&vars, 0, sizeof(vars));
     if ((rc = kz_store__exec(db, ctx,
                              "DELETE FROM indicator_value WHERE indicator IN"
                              " (SELECT name FROM indicator WHERE kind = 'ratio')")) != KZ_OK)
@@ -507,9 +470,8 @@ int kz_compute_indicators(kz_db *db, kz_ctx *ctx)
         }
         d = &defs[n_defs];
         memset(d, 0, sizeof(*d));
-        if ((d->name = malloc(strlen(name) + 1)) == NULL)
+        if ((d->name = dup_text(name)) == NULL)
             goto nomem;
-        memcpy(d->name, name, strlen(name) + 1);
         n_defs++;
         d->scale = sqlite3_column_double(cat, 3);
         d->den = -1;
@@ -531,56 +493,17 @@ int kz_compute_indicators(kz_db *db, kz_ctx *ctx)
     }
     /* Written in the primary key's order of indicator_value: appends. */
     qsort(defs, n_defs, sizeof(*defs), by_name);
-    if ((slots = calloc(vars.n, sizeof(*slots))) == NULL ||
-        (sql = malloc(128 + 3 * vars.n)) == NULL)
+    if ((slots = calloc(vars.n, sizeof(*slots))) == NULL)
         goto nomem;
-    /* One scan of the values the catalogue needs, in key order. */
-    {
-        size_t at = (size_t)snprintf(sql, 128,
-                                     "SELECT level, key, period, variable, value, flag"
-                                     " FROM value WHERE variable IN (");
-        for (i = 0; i < vars.n; i++)
-            at += (size_t)snprintf(sql + at, 4, "%s?", i ? "," : "");
-        memcpy(sql + at, ")", 2);
-    }
-    if ((rc = kz_store__prepare(db, ctx, &st, sql)) != KZ_OK ||
-        (rc = kz_store__prepare(db, ctx, &ins,
+    if ((rc = kz_store__prepare(db, ctx, &ins,
                                 "INSERT INTO indicator_value(level, key, period, indicator,"
                                 " value, numerator, denominator, flag)"
-                                " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")) != KZ_OK)
+                                " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")) != KZ_OK ||
+        (rc = kz_store__level_names(db, ctx, &levels, &n_levels)) != KZ_OK)
         goto done;
-    for (i = 0; i < vars.n; i++)
-        sqlite3_bind_text(st, (int)i + 1, vars.at[i], -1, SQLITE_STATIC);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        const char *l = (const char *)sqlite3_column_text(st, 0);
-        const char *k = (const char *)sqlite3_column_text(st, 1);
-        const char *p = (const char *)sqlite3_column_text(st, 2);
-        long v = kz_strmap__get(vars.map, (const char *)sqlite3_column_text(st, 3));
-        if (!started || strcmp(k, key.s) != 0 || strcmp(p, period.s) != 0 ||
-            strcmp(l, level.s) != 0) {
-            if (started && (rc = write_group(db, ctx, ins, level.s, key.s, period.s, defs, n_defs,
-                                             slots)) != KZ_OK)
-                goto done;
-            if (keep(&level, l) != 0 || keep(&key, k) != 0 || keep(&period, p) != 0)
-                goto nomem;
-            for (i = 0; i < vars.n; i++)
-                slots[i].present = 0;
-            started = 1;
-        }
-        if (v < 0)
-            continue;
-        slots[v].present = 1;
-        slots[v].is_null = sqlite3_column_type(st, 4) == SQLITE_NULL;
-        slots[v].value = sqlite3_column_double(st, 4);
-        slots[v].flag = sqlite3_column_int(st, 5);
-    }
-    if (rc != SQLITE_DONE) {
-        rc = kz_store__fail(db, ctx, KZ_E_IO, "reading values");
-        goto done;
-    }
-    if (started &&
-        (rc = write_group(db, ctx, ins, level.s, key.s, period.s, defs, n_defs, slots)) != KZ_OK)
-        goto done;
+    for (i = 0; i < n_levels; i++)
+        if ((rc = level_indicators(db, ctx, ins, levels[i], defs, n_defs, &vars, slots)) != KZ_OK)
+            goto done;
     for (i = 0; i < n_defs; i++) {
         if (defs[i].count == 0)
             kz_ctx__log(ctx, KZ_LOG_WARN,
@@ -597,17 +520,14 @@ nomem:
     rc = kz_ctx__error(ctx, KZ_E_NOMEM, "out of memory computing indicators");
 done:
     sqlite3_finalize(cat);
-    sqlite3_finalize(st);
     sqlite3_finalize(ins);
     for (i = 0; i < n_defs; i++)
         free(defs[i].name);
     free(defs);
     free(slots);
-    free(sql);
-    free(level.s);
-    free(key.s);
-    free(period.s);
-    names_free(&vars);
+    kz_store__free_strings(levels, n_levels);
+    kz_store__free_strings(vars.at, vars.n);
+    kz_strmap__free(vars.map);
     return rc;
 }
 

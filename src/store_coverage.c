@@ -11,6 +11,7 @@
 #include "store_coverage.h"
 #include "ctx_internal.h"
 #include "store.h"
+#include "strmap.h"
 
 #include <sqlite3.h>
 
@@ -98,50 +99,48 @@ nomem:
     return kz_ctx__error(ctx, KZ_E_NOMEM, "out of memory");
 }
 
+/* latest_variable_period: the last period with a number in a block. */
+static int walk_latest(const kz_store_block *b, void *payload)
+{
+    char *out = payload;
+    size_t i, len;
+    for (i = 0; i < b->n; i++)
+        if (b->flag[i] != KZ_CELL_ABSENT && !isnan(b->value[i]))
+            break;
+    if (i == b->n)
+        return KZ_OK;
+    len = strlen(b->period) > 10 ? 10 : strlen(b->period);
+    memcpy(out, b->period, len); /* blocks come in period order: the last wins */
+    out[len] = '\0';
+    return KZ_OK;
+}
+
 int kz_store__latest_variable_period(kz_db *db, kz_ctx *ctx, const char *level,
                                      const char *variable, char out[11])
 {
-    sqlite3_stmt *st = NULL;
-    int rc;
     out[0] = '\0';
-    if ((rc = kz_store__prepare(db, ctx, &st,
-                                "SELECT MAX(period) FROM value WHERE level = ?1 AND variable = ?2"
-                                " AND value IS NOT NULL")) != KZ_OK)
-        return rc;
-    kz_store__bind_text(st, 1, level);
-    kz_store__bind_text(st, 2, variable);
-    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
-        const char *p = (const char *)sqlite3_column_text(st, 0);
-        size_t len = strlen(p) > 10 ? 10 : strlen(p);
-        memcpy(out, p, len);
-        out[len] = '\0';
-    }
-    sqlite3_finalize(st);
-    return KZ_OK;
+    return kz_store__each_block(db, ctx, level, variable, 0, walk_latest, out);
 }
 
 int kz_store__variable_values(kz_db *db, kz_ctx *ctx, const char *level, const char *period,
                               const char *variable, char *const *keys, size_t n, double *values)
 {
-    sqlite3_stmt *st = NULL;
+    kz_level_keys all;
+    kz_store_block b;
     size_t i;
-    int rc;
-    if ((rc = kz_store__prepare(db, ctx, &st,
-                                "SELECT value FROM value WHERE level = ?1 AND key = ?2"
-                                " AND period = ?3 AND variable = ?4")) != KZ_OK)
+    int rc, found = 0;
+    memset(&b, 0, sizeof(b));
+    if ((rc = kz_store__level_keys(db, ctx, level, 0, &all)) != KZ_OK)
         return rc;
-    for (i = 0; i < n; i++) {
-        kz_store__bind_text(st, 1, level);
-        kz_store__bind_text(st, 2, keys[i]);
-        kz_store__bind_text(st, 3, period);
-        kz_store__bind_text(st, 4, variable);
-        values[i] = NAN;
-        if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
-            values[i] = sqlite3_column_double(st, 0);
-        sqlite3_reset(st);
-    }
-    sqlite3_finalize(st);
-    return KZ_OK;
+    if ((rc = kz_store__block_alloc(ctx, &b, all.n)) == KZ_OK &&
+        (rc = kz_store__read_block(db, ctx, level, period, variable, &b, &found)) == KZ_OK)
+        for (i = 0; i < n; i++) {
+            long at = kz_strmap__get(all.map, keys[i]);
+            values[i] = at >= 0 ? b.value[at] : NAN;
+        }
+    kz_store__block_free(&b);
+    kz_store__free_keys(&all);
+    return rc;
 }
 
 int kz_store__clear_demand_points(kz_db *db, kz_ctx *ctx)

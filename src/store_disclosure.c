@@ -168,8 +168,8 @@ int kz_store__variable_names(kz_db *db, kz_ctx *ctx, char ***out, size_t *n)
     int rc;
     *out = NULL;
     *n = 0;
-    if ((rc = kz_store__prepare(db, ctx, &st,
-                                "SELECT DISTINCT variable FROM value ORDER BY variable")) != KZ_OK)
+    if ((rc = kz_store__prepare(
+             db, ctx, &st, "SELECT DISTINCT variable FROM value_block ORDER BY variable")) != KZ_OK)
         return rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         if (*n == cap) {
@@ -192,27 +192,31 @@ int kz_store__variable_names(kz_db *db, kz_ctx *ctx, char ***out, size_t *n)
                             : kz_store__fail(db, ctx, KZ_E_IO, "reading the variables");
 }
 
+/* each_cell: every present cell of a block, to the caller's function. */
+typedef struct cell_walk {
+    kz_store_cell_fn fn;
+    void *payload;
+} cell_walk;
+
+static int walk_cells(const kz_store_block *b, void *payload)
+{
+    const cell_walk *w = payload;
+    size_t i;
+    int rc;
+    for (i = 0; i < b->n; i++)
+        if (b->flag[i] != KZ_CELL_ABSENT &&
+            (rc = w->fn(b->level, b->keys[i], b->period, b->value[i], w->payload)) != KZ_OK)
+            return rc;
+    return KZ_OK;
+}
+
 int kz_store__each_cell(kz_db *db, kz_ctx *ctx, const char *variable, kz_store_cell_fn fn,
                         void *payload)
 {
-    sqlite3_stmt *st = NULL;
-    int rc;
-    if ((rc = kz_store__prepare(db, ctx, &st,
-                                "SELECT level, key, period, value FROM value WHERE variable = ?1"
-                                " ORDER BY period")) != KZ_OK)
-        return rc;
-    kz_store__bind_text(st, 1, variable);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        double v = sqlite3_column_type(st, 3) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 3);
-        if ((rc = fn((const char *)sqlite3_column_text(st, 0),
-                     (const char *)sqlite3_column_text(st, 1),
-                     (const char *)sqlite3_column_text(st, 2), v, payload)) != KZ_OK) {
-            sqlite3_finalize(st);
-            return rc;
-        }
-    }
-    sqlite3_finalize(st);
-    return rc == SQLITE_DONE ? KZ_OK : kz_store__fail(db, ctx, KZ_E_IO, "reading counts");
+    cell_walk w;
+    w.fn = fn;
+    w.payload = payload;
+    return kz_store__each_block(db, ctx, NULL, variable, 0, walk_cells, &w);
 }
 
 int kz_store__disclosure_reset(kz_db *db, kz_ctx *ctx)
@@ -252,22 +256,51 @@ int kz_store__put_suppressed(kz_db *db, kz_ctx *ctx, const char *variable, const
     return rc;
 }
 
+/* small_areas: the areas of a block whose population is below min. */
+typedef struct small_walk {
+    kz_db *db;
+    kz_ctx *ctx;
+    sqlite3_stmt *ins;
+    double min;
+    long n;
+} small_walk;
+
+static int walk_small(const kz_store_block *b, void *payload)
+{
+    small_walk *w = payload;
+    size_t i;
+    int rc;
+    for (i = 0; i < b->n; i++) {
+        if (b->flag[i] == KZ_CELL_ABSENT || isnan(b->value[i]) || !(b->value[i] < w->min))
+            continue;
+        kz_store__bind_text(w->ins, 1, b->level);
+        kz_store__bind_text(w->ins, 2, b->keys[i]);
+        kz_store__bind_text(w->ins, 3, b->period);
+        sqlite3_bind_double(w->ins, 4, b->value[i]);
+        if ((rc = kz_store__step_done(w->db, w->ctx, w->ins,
+                                      "finding areas below the minimum population")) != KZ_OK)
+            return rc;
+        w->n++;
+    }
+    return KZ_OK;
+}
+
 int kz_store__small_areas(kz_db *db, kz_ctx *ctx, const char *population, double min, long *n)
 {
-    sqlite3_stmt *st = NULL;
+    small_walk w;
     int rc;
     *n = 0;
-    if ((rc = kz_store__prepare(db, ctx, &st,
+    memset(&w, 0, sizeof(w));
+    w.db = db;
+    w.ctx = ctx;
+    w.min = min;
+    if ((rc = kz_store__prepare(db, ctx, &w.ins,
                                 "INSERT INTO disclosure_area(level, key, period, population)"
-                                " SELECT level, key, period, value FROM value"
-                                " WHERE variable = ?1 AND value < ?2")) != KZ_OK)
+                                " VALUES (?1, ?2, ?3, ?4)")) != KZ_OK)
         return rc;
-    kz_store__bind_text(st, 1, population);
-    sqlite3_bind_double(st, 2, min);
-    if ((rc = kz_store__step_done(db, ctx, st, "finding areas below the minimum population")) ==
-        KZ_OK)
-        *n = sqlite3_changes(db->sql);
-    sqlite3_finalize(st);
+    rc = kz_store__each_block(db, ctx, NULL, population, 0, walk_small, &w);
+    sqlite3_finalize(w.ins);
+    *n = w.n;
     return rc;
 }
 

@@ -28,7 +28,7 @@ typedef struct kz_store_tree {
 int kz_store__area_tree(kz_db *db, kz_ctx *ctx, kz_store_tree *out);
 void kz_store__free_tree(kz_store_tree *tree);
 
-/* The distinct variables of table value, sorted. */
+/* The distinct variables of the value blocks, sorted. */
 int kz_store__variable_names(kz_db *db, kz_ctx *ctx, char ***out, size_t *n);
 
 /* Every value of a variable on every level, ordered by period (NaN = null). */

@@ -5,9 +5,9 @@
 #include "ctx_internal.h"
 #include "store.h"
 
-#include <sqlite3.h>
-#include "strmap.h"
 #include "kiez/project.h"
+#include "strmap.h"
+#include <sqlite3.h>
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -19,10 +19,9 @@ void kz_store__finalize_cache(kz_db *db)
 {
     sqlite3_finalize(db->st_area);
     sqlite3_finalize(db->st_area_merge);
-    sqlite3_finalize(db->st_value);
     sqlite3_finalize(db->st_object);
     sqlite3_finalize(db->st_finding);
-    db->st_area = db->st_area_merge = db->st_value = db->st_object = db->st_finding = NULL;
+    db->st_area = db->st_area_merge = db->st_object = db->st_finding = NULL;
 }
 
 /* Prepare a cached statement once. */
@@ -51,15 +50,13 @@ static int run_text(kz_db *db, kz_ctx *ctx, const char *sql, const char *what, i
 }
 
 int kz_store__put_level(kz_db *db, kz_ctx *ctx, const char *name, const char *title,
-                        const char *parent, const char *parent_match, const char *source,
-                        int rank)
+                        const char *parent, const char *parent_match, const char *source, int rank)
 {
     sqlite3_stmt *st = NULL;
     int rc;
     if ((rc = run_text(db, ctx, "DELETE FROM indicator_value WHERE level = ?1",
                        "clearing the level", 1, name)) != KZ_OK ||
-        (rc = run_text(db, ctx, "DELETE FROM value WHERE level = ?1", "clearing the level", 1,
-                       name)) != KZ_OK ||
+        (rc = kz_store__clear_level_values(db, ctx, name)) != KZ_OK ||
         (rc = run_text(db, ctx, "DELETE FROM area WHERE level = ?1", "clearing the level", 1,
                        name)) != KZ_OK)
         return rc;
@@ -112,8 +109,8 @@ int kz_store__insert_area(kz_db *db, kz_ctx *ctx, const char *level, const char 
     sqlite3_bind_int(db->st_area_merge, 4, db->srid);
     if ((rc = kz_store__step_done(db, ctx, db->st_area_merge, "merging polygons")) != KZ_OK)
         return rc;
-    kz_ctx__log(ctx, KZ_LOG_WARN, "level %s: key \"%s\" occurs in several features; united",
-                level, key);
+    kz_ctx__log(ctx, KZ_LOG_WARN, "level %s: key \"%s\" occurs in several features; united", level,
+                key);
     return KZ_OK;
 }
 
@@ -124,14 +121,13 @@ int kz_store__dissolve(kz_db *db, kz_ctx *ctx, const char *level, const char *ch
     int rc;
     /* ST_Union over a group is SpatiaLite's aggregate union (GEOS). */
     rc = kz_store__prepare(db, ctx, &st,
-                           prefix > 0
-                               ? "INSERT INTO area(level, key, name, geom)"
-                                 " SELECT ?1, substr(key, 1, ?3), NULL,"
-                                 " CastToMultiPolygon(ST_Union(geom))"
-                                 " FROM area WHERE level = ?2 GROUP BY substr(key, 1, ?3)"
-                               : "INSERT INTO area(level, key, name, geom)"
-                                 " SELECT ?1, ?4, ?5, CastToMultiPolygon(ST_Union(geom))"
-                                 " FROM area WHERE level = ?2");
+                           prefix > 0 ? "INSERT INTO area(level, key, name, geom)"
+                                        " SELECT ?1, substr(key, 1, ?3), NULL,"
+                                        " CastToMultiPolygon(ST_Union(geom))"
+                                        " FROM area WHERE level = ?2 GROUP BY substr(key, 1, ?3)"
+                                      : "INSERT INTO area(level, key, name, geom)"
+                                        " SELECT ?1, ?4, ?5, CastToMultiPolygon(ST_Union(geom))"
+                                        " FROM area WHERE level = ?2");
     if (rc != KZ_OK)
         return rc;
     kz_store__bind_text(st, 1, level);
@@ -191,8 +187,7 @@ int kz_store__link_parents(kz_db *db, kz_ctx *ctx, const char *level, const char
     return rc;
 }
 
-int kz_store__add_source(kz_db *db, kz_ctx *ctx, const char *kind, const char *path,
-                         long long *id)
+int kz_store__add_source(kz_db *db, kz_ctx *ctx, const char *kind, const char *path, long long *id)
 {
     sqlite3_stmt *st = NULL;
     int rc;
@@ -231,8 +226,8 @@ int kz_store__source_records(kz_db *db, kz_ctx *ctx, long long id, long long rec
     return rc;
 }
 
-int kz_store__add_finding(kz_db *db, kz_ctx *ctx, const char *kind, const char *source,
-                          long line, const char *level, const char *key, const char *message)
+int kz_store__add_finding(kz_db *db, kz_ctx *ctx, const char *kind, const char *source, long line,
+                          const char *level, const char *key, const char *message)
 {
     int rc;
     if ((rc = cached(db, ctx, &db->st_finding,
@@ -249,38 +244,6 @@ int kz_store__add_finding(kz_db *db, kz_ctx *ctx, const char *kind, const char *
     kz_store__bind_text(db->st_finding, 5, key);
     kz_store__bind_text(db->st_finding, 6, message);
     return kz_store__step_done(db, ctx, db->st_finding, "recording a finding");
-}
-
-int kz_store__insert_value(kz_db *db, kz_ctx *ctx, const char *level, const char *key,
-                           const char *period, const char *variable, double value, int flag,
-                           long long source)
-{
-    int rc;
-    if ((rc = cached(db, ctx, &db->st_value,
-                     "INSERT INTO value(level, key, period, variable, value, flag, source)"
-                     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")) != KZ_OK)
-        return rc;
-    sqlite3_bind_text(db->st_value, 1, level, -1, SQLITE_STATIC);
-    sqlite3_bind_text(db->st_value, 2, key, -1, SQLITE_STATIC);
-    sqlite3_bind_text(db->st_value, 3, period, -1, SQLITE_STATIC);
-    sqlite3_bind_text(db->st_value, 4, variable, -1, SQLITE_STATIC);
-    /* Only real values are stored; missing and suppressed cells keep NULL. */
-    if (flag == 0 || flag == 3 || flag == 4)
-        sqlite3_bind_double(db->st_value, 5, value);
-    else
-        sqlite3_bind_null(db->st_value, 5);
-    sqlite3_bind_int(db->st_value, 6, flag);
-    sqlite3_bind_int64(db->st_value, 7, source);
-    rc = sqlite3_step(db->st_value);
-    sqlite3_reset(db->st_value);
-    if (rc == SQLITE_DONE)
-        return KZ_OK;
-    if (rc == SQLITE_CONSTRAINT)
-        return kz_ctx__error(ctx, KZ_E_INPUT,
-                             "%s %s, %s, %s: a value for this area, period and variable was "
-                             "imported before",
-                             level, key, period, variable);
-    return kz_store__fail(db, ctx, KZ_E_IO, "inserting a value");
 }
 
 int kz_store__put_object_layer(kz_db *db, kz_ctx *ctx, const char *name, const char *title,
@@ -303,10 +266,11 @@ int kz_store__insert_object(kz_db *db, kz_ctx *ctx, const char *layer, const cha
                             int capacity_flag, double x, double y)
 {
     int rc;
-    if ((rc = cached(db, ctx, &db->st_object,
-                     "INSERT INTO object(layer, object_id, name, category, capacity,"
-                     " capacity_flag, geom) VALUES (?1, ?2, ?3, ?4, ?5, ?6, MakePoint(?7, ?8, ?9))"))
-        != KZ_OK)
+    if ((rc = cached(
+             db, ctx, &db->st_object,
+             "INSERT INTO object(layer, object_id, name, category, capacity,"
+             " capacity_flag, geom) VALUES (?1, ?2, ?3, ?4, ?5, ?6, MakePoint(?7, ?8, ?9))")) !=
+        KZ_OK)
         return rc;
     kz_store__bind_text(db->st_object, 1, layer);
     kz_store__bind_text(db->st_object, 2, id);
@@ -341,8 +305,7 @@ void kz_store__free_keys(kz_level_keys *k)
     k->n = 0;
 }
 
-int kz_store__level_keys(kz_db *db, kz_ctx *ctx, const char *level, int by_name,
-                         kz_level_keys *out)
+int kz_store__level_keys(kz_db *db, kz_ctx *ctx, const char *level, int by_name, kz_level_keys *out)
 {
     sqlite3_stmt *st = NULL;
     size_t cap = 0;
@@ -352,9 +315,8 @@ int kz_store__level_keys(kz_db *db, kz_ctx *ctx, const char *level, int by_name,
     out->map = kz_strmap__new();
     if (out->map == NULL)
         return kz_ctx__error(ctx, KZ_E_NOMEM, "out of memory");
-    if ((rc = kz_store__prepare(db, ctx, &st,
-                                "SELECT key, name FROM area WHERE level = ?1 ORDER BY key")) !=
-        KZ_OK)
+    if ((rc = kz_store__prepare(
+             db, ctx, &st, "SELECT key, name FROM area WHERE level = ?1 ORDER BY key")) != KZ_OK)
         goto fail;
     kz_store__bind_text(st, 1, level);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -417,7 +379,8 @@ int kz_store__put_indicator(kz_db *db, kz_ctx *ctx, const kz_indicator_def *def,
     kz_store__bind_text(st, 4, def->denominator);
     sqlite3_bind_double(st, 5, def->scale);
     kz_store__bind_text(st, 6, def->unit);
-    kz_store__bind_text(st, 7, polarity[def->polarity >= 0 && def->polarity <= 2 ? def->polarity : 0]);
+    kz_store__bind_text(st, 7,
+                        polarity[def->polarity >= 0 && def->polarity <= 2 ? def->polarity : 0]);
     kz_store__bind_text(st, 8, def->description);
     kz_store__bind_text(st, 9, def->source);
     sqlite3_bind_int(st, 10, ord);

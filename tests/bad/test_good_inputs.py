@@ -33,6 +33,9 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import kiezdb  # noqa: E402
+
 KIEZ = os.path.abspath(sys.argv[1])
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 AREAS = os.path.join(ROOT, "tests/data/tiny/areas.geojson")
@@ -66,8 +69,7 @@ def run(tmp, project, name):
 
 
 def values(db, variable):
-    return dict(db.execute("SELECT key, value FROM value WHERE variable = ? ORDER BY key",
-                           (variable,)).fetchall())
+    return {c[1]: c[4] for c in kiezdb.cells(db, variable)}
 
 
 def lost_zeros(tmp):
@@ -112,9 +114,9 @@ def sql_names(tmp):
     if db is None:
         return
     tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    check({"area", "value", "indicator", "indicator_value", "level"} <= tables,
+    check({"area", "value_block", "indicator", "indicator_value", "level"} <= tables,
           f"sql_names: tables lost: {tables}")
-    variables = {r[0] for r in db.execute("SELECT DISTINCT variable FROM value")}
+    variables = kiezdb.variables(db)
     check(variables == {'Einwohner "alle"', "Kinder unter 6", "DROP TABLE value;", "--"},
           f"sql_names: variables {variables}")
     names = dict(db.execute("SELECT key, name FROM area WHERE level = 'area'").fetchall())

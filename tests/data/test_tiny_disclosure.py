@@ -42,6 +42,9 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import kiezdb  # noqa: E402
+
 KIEZ = sys.argv[1]
 P = "2023-12-31"
 failures = []
@@ -166,8 +169,7 @@ def main():
 
         # --- the database keeps the true values for the office -------------
         d = sqlite3.connect(os.path.join(out, "tiny.sqlite"))
-        check(d.execute("SELECT value FROM value WHERE level='area' AND key='0201'"
-                        " AND variable='Einwohner'").fetchone() == (80,),
+        check([c[4] for c in kiezdb.cells(d, "Einwohner", "area") if c[1] == "0201"] == [80],
               "database keeps the true count")
         cells = d.execute("SELECT level, key, variable, status FROM disclosure_cell"
                           " ORDER BY 1, 2, 3").fetchall()
