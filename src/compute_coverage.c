@@ -90,39 +90,41 @@ static int take_object(const kz_store_object *o, void *payload)
     return KZ_OK;
 }
 
-/* The demand variable(s) of C at `period` for the areas: "a + b" sums. */
-static int read_demand(kz_db *db, kz_ctx *ctx, const kz_coverage_def *C, const char *level,
-                       const char *period, const kz_store_areas *A, double *demand,
-                       char first[NAME_LEN])
+/* The demand variables of C: "a + b" lists two; at most MAX_DEMAND_VARS. */
+static size_t demand_variables(const kz_coverage_def *C, char vars[][NAME_LEN])
 {
     const char *d = C->demand;
+    size_t nv = 0;
+    for (;;) {
+        const char *plus = strchr(d, '+'), *e = plus ? plus : d + strlen(d);
+        while (d < e && (*d == ' ' || *d == '\t'))
+            d++;
+        while (e > d && (e[-1] == ' ' || e[-1] == '\t'))
+            e--;
+        snprintf(vars[nv++], NAME_LEN, "%.*s", (int)(e - d), d);
+        if (plus == NULL || nv >= MAX_DEMAND_VARS)
+            return nv;
+        d = plus + 1;
+    }
+}
+
+/* The demand of the areas at `period`: the sum of the demand variables
+ * (NaN where one is missing: no partial sums). */
+static int read_demand(kz_db *db, kz_ctx *ctx, const kz_coverage_def *C, const char *level,
+                       const char *period, const kz_store_areas *A, double *demand)
+{
+    char vars[MAX_DEMAND_VARS][NAME_LEN];
+    size_t nv = demand_variables(C, vars), i, k;
     double *tmp = malloc((A->n + 1) * sizeof(double));
-    size_t i, nv = 0;
     int rc = KZ_OK;
     if (tmp == NULL)
         return kz_ctx__error(ctx, KZ_E_NOMEM, "out of memory");
     for (i = 0; i < A->n; i++)
         demand[i] = 0;
-    for (;;) {
-        const char *plus = strchr(d, '+'), *e = plus ? plus : d + strlen(d);
-        char var[NAME_LEN];
-        while (d < e && (*d == ' ' || *d == '\t'))
-            d++;
-        while (e > d && (e[-1] == ' ' || e[-1] == '\t'))
-            e--;
-        snprintf(var, sizeof(var), "%.*s", (int)(e - d), d);
-        if (nv++ == 0)
-            snprintf(first, NAME_LEN, "%s", var);
-        if (period != NULL) {
-            if ((rc = kz_store__variable_values(db, ctx, level, period, var, A->keys, A->n, tmp)) !=
-                KZ_OK)
-                break;
-            for (i = 0; i < A->n; i++)
-                demand[i] += tmp[i]; /* NaN stays NaN: no partial sums */
-        }
-        if (plus == NULL || nv >= MAX_DEMAND_VARS)
-            break;
-        d = plus + 1;
+    for (k = 0; k < nv && rc == KZ_OK; k++) {
+        rc = kz_store__variable_values(db, ctx, level, period, vars[k], A->keys, A->n, tmp);
+        for (i = 0; i < A->n && rc == KZ_OK; i++)
+            demand[i] += tmp[i];
     }
     free(tmp);
     return rc;
@@ -167,8 +169,12 @@ typedef struct column {
 enum { COL_COUNT, COL_SUPPLY, COL_PER, COL_COVERAGE, COL_DIST, COL_WITHIN, COL_ACCESS, COL_N };
 
 static int register_columns(kz_db *db, kz_ctx *ctx, const kz_coverage_def *C, column *col,
-                            const char *demand_var, const char *method)
+                            const char *method)
 {
+    char vars[MAX_DEMAND_VARS][NAME_LEN], inputs[MAX_DEMAND_VARS * NAME_LEN];
+    size_t nv = demand_variables(C, vars), i, at = 0;
+    for (i = 0; i < nv; i++)
+        at += (size_t)snprintf(inputs + at, sizeof(inputs) - at, "%s%s", i ? ";" : "", vars[i]);
     const char *lab = C->label ? C->label : C->name;
     char label[LABEL_LEN], desc[LABEL_LEN + 256];
     int rc = KZ_OK, k;
@@ -189,7 +195,7 @@ static int register_columns(kz_db *db, kz_ctx *ctx, const kz_coverage_def *C, co
             unit = "Plätze";
             break;
         case COL_PER:
-            snprintf(label, sizeof(label), "%s je %g %s", lab, C->per, demand_var);
+            snprintf(label, sizeof(label), "%s je %g %s", lab, C->per, vars[0]);
             snprintf(desc, sizeof(desc), "supply / (%s) x %g, coarser levels from the sums",
                      C->demand, C->per);
             snprintf(unit_buf, sizeof(unit_buf), "je %g", C->per);
@@ -231,6 +237,9 @@ static int register_columns(kz_db *db, kz_ctx *ctx, const kz_coverage_def *C, co
             break;
         }
         rc = kz_store__put_derived(db, ctx, col[k].name, label, unit, pol, "coverage", desc);
+        /* Ratios to the demand reveal it: withheld where a demand count is. */
+        if (rc == KZ_OK && (k == COL_PER || k == COL_COVERAGE))
+            rc = kz_store__set_inputs(db, ctx, col[k].name, inputs);
     }
     return rc;
 }
@@ -295,7 +304,7 @@ static int coverage_one(kz_db *db, kz_ctx *ctx, const kz_project *p, const kz_co
     kz_store_areas A[MAX_CHAIN];
     cov_sum *S[MAX_CHAIN];
     size_t n_chain = 0, l, i;
-    char period[11] = "", first[NAME_LEN] = "";
+    char period[11] = "", vars[MAX_DEMAND_VARS][NAME_LEN];
     double *demand = NULL, *v = NULL, *dist = NULL, *acc = NULL;
     objects ob;
     kz_area_set set = {NULL, NULL, 0};
@@ -338,16 +347,16 @@ static int coverage_one(kz_db *db, kz_ctx *ctx, const kz_project *p, const kz_co
     if ((demand = malloc((A[0].n + 1) * sizeof(double))) == NULL ||
         (v = malloc((A[0].n + 1) * sizeof(double))) == NULL)
         goto nomem;
-    if ((rc = read_demand(db, ctx, C, chain[0], NULL, &A[0], demand, first)) != KZ_OK ||
-        (rc = kz_store__latest_variable_period(db, ctx, chain[0], first, period)) != KZ_OK)
+    demand_variables(C, vars);
+    if ((rc = kz_store__latest_variable_period(db, ctx, chain[0], vars[0], period)) != KZ_OK)
         goto done;
     if (period[0] == '\0') {
         rc = kz_ctx__error(ctx, KZ_E_INPUT,
-                           "no values of %s on level %s; check demand: against the tables", first,
+                           "no values of %s on level %s; check demand: against the tables", vars[0],
                            chain[0]);
         goto done;
     }
-    if ((rc = read_demand(db, ctx, C, chain[0], period, &A[0], demand, first)) != KZ_OK)
+    if ((rc = read_demand(db, ctx, C, chain[0], period, &A[0], demand)) != KZ_OK)
         goto done;
 
     /* Objects, counted into the areas. */
@@ -487,7 +496,7 @@ static int coverage_one(kz_db *db, kz_ctx *ctx, const kz_project *p, const kz_co
     col[COL_DIST].on = dp != NULL;
     col[COL_WITHIN].on = dp != NULL && C->radius > 0;
     col[COL_ACCESS].on = access != NULL;
-    if ((rc = register_columns(db, ctx, C, col, first, method)) != KZ_OK)
+    if ((rc = register_columns(db, ctx, C, col, method)) != KZ_OK)
         goto done;
     for (l = 0; l < n_chain; l++) {
         double *vl = realloc(v, (A[l].n + 1) * sizeof(double));

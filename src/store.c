@@ -12,10 +12,11 @@
  *   object_layer(name PK, title, source, category_field, capacity_field)
  *   object(layer, id, name, category, capacity, capacity_flag, geom POINT) PK(layer, id)
  *   indicator(name PK, label, numerator, denominator, scale, unit, polarity, description, source,
- *             ord, kind, categories)
+ *             ord, kind, categories, inputs)
  *                          kind: ratio (from the project), zscore, sum, index, class, change,
  *                          slope (derived by compute); categories of a class column:
- *                          "1=hoch;2=mittel;..." (labels in class order)
+ *                          "1=hoch;2=mittel;..." (labels in class order); inputs of a
+ *                          derived column: the variables it divides by, "a;b" (disclosure)
  *   indicator_value(level, key, period, indicator, value, numerator, denominator, flag)
  *   finding(id PK, kind, source, line, level, key, message)   completeness report
  *   run(id PK, started, finished, project, version, inputs)
@@ -54,7 +55,8 @@ static const char *const schema_sql =
     " UNIQUE(layer, object_id));"
     "CREATE TABLE indicator(name TEXT PRIMARY KEY, label TEXT, numerator TEXT,"
     " denominator TEXT, scale REAL NOT NULL, unit TEXT, polarity TEXT, description TEXT,"
-    " source TEXT, ord INTEGER NOT NULL, kind TEXT NOT NULL DEFAULT 'ratio', categories TEXT);"
+    " source TEXT, ord INTEGER NOT NULL, kind TEXT NOT NULL DEFAULT 'ratio', categories TEXT,"
+    " inputs TEXT);"
     "CREATE TABLE indicator_value(level TEXT NOT NULL, key TEXT NOT NULL, period TEXT NOT NULL,"
     " indicator TEXT NOT NULL, value REAL, numerator REAL, denominator REAL,"
     " flag INTEGER NOT NULL DEFAULT 0, PRIMARY KEY(level, key, period, indicator)) WITHOUT ROWID;"

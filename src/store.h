@@ -226,8 +226,8 @@ int kz_store__each_area(kz_db *db, kz_ctx *ctx, const char *level, const char *p
 typedef int (*kz_store_area_periods_fn)(const kz_store_area *area, const double *values,
                                         void *payload);
 int kz_store__each_area_periods(kz_db *db, kz_ctx *ctx, const char *level, char **periods,
-                                size_t n_periods, size_t n_indicators,
-                                kz_store_area_periods_fn fn, void *payload);
+                                size_t n_periods, size_t n_indicators, kz_store_area_periods_fn fn,
+                                void *payload);
 
 /* Rows of the long series of a level. */
 typedef struct kz_store_series {
@@ -276,6 +276,9 @@ int kz_store__put_derived(kz_db *db, kz_ctx *ctx, const char *name, const char *
 
 /* Set the class labels of a derived class column ("1=hoch;2=mittel;..."). */
 int kz_store__set_categories(kz_db *db, kz_ctx *ctx, const char *name, const char *categories);
+/* The variables a derived column divides by, ';'-separated: disclosure
+ * withholds its value wherever one of them is withheld. */
+int kz_store__set_inputs(kz_db *db, kz_ctx *ctx, const char *name, const char *inputs);
 
 /* Latest period with a value of `indicator` on `level`; "" if none. */
 int kz_store__latest_period_of(kz_db *db, kz_ctx *ctx, const char *level, const char *indicator,

@@ -322,6 +322,14 @@ static const char *const apply_cells_sql =
     "  FROM disclosure_cell s JOIN indicator i"
     "  ON s.variable = i.numerator OR s.variable = i.denominator)";
 
+/* Derived columns computed from a withheld count (indicator.inputs, e.g.
+ * coverage places per 100 children): value withheld, flag 2. */
+static const char *const apply_inputs_sql =
+    "UPDATE indicator_value SET value = NULL, flag = 2"
+    " WHERE (level, key, period, indicator) IN (SELECT s.level, s.key, s.period, i.name"
+    "  FROM disclosure_cell s JOIN indicator i ON i.inputs IS NOT NULL"
+    "  AND instr(';' || i.inputs || ';', ';' || s.variable || ';') > 0)";
+
 static const char *const apply_areas_sql =
     "UPDATE indicator_value SET value = NULL, numerator = NULL, denominator = NULL, flag = 2"
     " WHERE (level, key, period) IN (SELECT level, key, period FROM disclosure_area)"
@@ -334,6 +342,9 @@ int kz_store__apply_disclosure(kz_db *db, kz_ctx *ctx, long *n)
     if ((rc = kz_store__exec(db, ctx, apply_cells_sql)) != KZ_OK)
         return rc;
     *n = sqlite3_changes(db->sql);
+    if ((rc = kz_store__exec(db, ctx, apply_inputs_sql)) != KZ_OK)
+        return rc;
+    *n += sqlite3_changes(db->sql);
     if ((rc = kz_store__exec(db, ctx, apply_areas_sql)) != KZ_OK)
         return rc;
     *n += sqlite3_changes(db->sql);

@@ -160,6 +160,28 @@ def main():
               "Senioren: 2 secondary, 1 small area")
 
         # --- the layer (latest period) and the GeoJSON --------------------
+        # --- coverage ratios divide by Kinder: withheld where Kinder is ----
+        # Kitas 0101 50, 0201 10, 0202 30 places; Kinder 100 300 1(P) 200(S).
+        # 0202's 30 / 200 x 100 = 15 would give its count away, and with the
+        # district's 201 that of 0201; the facility count stays published.
+        # 0201 is below 100 inhabitants: all withheld.
+        want = {"0101": (1, 50, 50.0, 100.0), "0102": (0, 0, 0.0, 0.0),
+                "0201": (None, None, None, None), "0202": (1, 30, None, None),
+                "01": (1, 50, 12.5, 25.0), "02": (2, 40, 4000 / 201, 8000 / 201),
+                "0": (3, 90, 9000 / 601, 18000 / 601)}
+        got = {}
+        for layer in ("area", "district", "town"):
+            for r in g.execute("SELECT key, kita_count, kita_supply, kita_per_100, kita_coverage"
+                               " FROM " + layer):
+                got[r[0]] = r[1:]
+        for key, w in want.items():
+            check(all((a is None and b is None) or (a is not None and b is not None
+                                                    and abs(a - b) < 1e-9)
+                      for a, b in zip(got.get(key, ()), w)) and key in got,
+                  f"coverage {key}: {got.get(key)} (want {w})")
+        flags = dict(g.execute("SELECT key, flag FROM area_series WHERE indicator = 'kita_per_100'"))
+        check(flags == {"0101": 0, "0102": 0, "0201": 2, "0202": 2}, f"coverage flags {flags}")
+
         lay = dict(g.execute("SELECT key, people FROM area"))
         check(lay == {"0101": 1000, "0102": 2000, "0201": None, "0202": None}, f"layer {lay}")
         with open(os.path.join(out, "area.geojson"), encoding="utf-8") as f:
@@ -223,6 +245,8 @@ def main():
         base = base.replace("source: areas.geojson",
                             "source: " + os.path.abspath("tests/data/tiny/areas.geojson"))
         base = base.replace('"sdc-*.csv"', '"' + os.path.abspath("tests/data/tiny") + '/sdc-*.csv"')
+        base = base.replace("source: kitas.csv",
+                            "source: " + os.path.abspath("tests/data/tiny/kitas.csv"))
         bad = [
             ("thresholds: [1, 3]}", "thresholds: [3, 1]}", 1, "thresholds must be two numbers"),
             ("thresholds: [1, 3]}", "thresholds: [1]}", 1, "thresholds must be two numbers"),
