@@ -1,19 +1,20 @@
 /*
  * kz_run: the pipeline of a project file, all-or-nothing (see run.h).
  */
+#include "kiez/run.h"
 #include "ctx_internal.h"
 #include "kiez/compute.h"
 #include "kiez/db.h"
 #include "kiez/export.h"
 #include "kiez/import.h"
 #include "kiez/report.h"
-#include "kiez/run.h"
 #include "kiez/style.h"
 #include "store.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -113,8 +114,7 @@ static int publish(kz_ctx *ctx, const char *staging, const char *out_dir)
             }
         }
         if (rename(from, to) != 0) {
-            rc = kz_ctx__error(ctx, KZ_E_IO, "%s: cannot move into place: %s", to,
-                               strerror(errno));
+            rc = kz_ctx__error(ctx, KZ_E_IO, "%s: cannot move into place: %s", to, strerror(errno));
             break;
         }
     }
@@ -180,9 +180,84 @@ static void db_name(char *out, size_t size, const kz_project *p)
         snprintf(out, size, "%.*s.sqlite", (int)(dot ? (size_t)(dot - g) : strlen(g)), g);
 }
 
+/*
+ * The GeoJSON layers and the atlas, written by a second thread while the
+ * main one writes the GeoPackage: both only read the finished database,
+ * each through its own connection, context (errors, GEOS handle) and GDAL
+ * datasets, so the two cores share the export.
+ */
+typedef struct side_export {
+    const kz_project *p;
+    const char *db_path, *staging;
+    kz_ctx *ctx; /* the thread's own, logging like the caller's */
+    int rc;
+} side_export;
+
+static void *side_export_run(void *arg)
+{
+    side_export *x = arg;
+    kz_db *db = NULL;
+    char atlas[PATH_LEN];
+    x->rc = kz_db_open(&db, x->ctx, x->db_path);
+    if (x->rc == KZ_OK && x->p->outputs.geojson)
+        x->rc = kz_export_geojson(db, x->ctx, x->staging);
+    if (x->rc == KZ_OK && x->p->outputs.report) {
+        /* The atlas of the finest level, in <out>/atlas/. */
+        if ((x->rc = join(atlas, sizeof(atlas), x->ctx, x->staging, "atlas")) == KZ_OK)
+            x->rc = kz_report_write(db, x->ctx, atlas, NULL);
+    }
+    kz_db_close(db);
+    return NULL;
+}
+
+/* Write the outputs of the project from the finished database at db_path
+ * into staging; the QGIS styles last, into the GeoPackage and sidecars. */
+static int export_all(kz_db *db, kz_ctx *ctx, const kz_project *p, const char *db_path,
+                      const char *staging)
+{
+    char file[PATH_LEN];
+    side_export x;
+    pthread_t side;
+    int rc = KZ_OK, started = 0;
+
+    memset(&x, 0, sizeof(x));
+    x.p = p;
+    x.db_path = db_path;
+    x.staging = staging;
+    if (p->outputs.geojson || p->outputs.report) {
+        if ((rc = kz_ctx_new(&x.ctx)) != KZ_OK)
+            return kz_ctx__error(ctx, KZ_E_NOMEM, "out of memory");
+        x.ctx->log_fn = ctx->log_fn;
+        x.ctx->log_payload = ctx->log_payload;
+        x.ctx->log_max = ctx->log_max;
+        /* GDAL's drivers are registered by the import (layer_ogr.c), before
+         * two threads use them. */
+        if (pthread_create(&side, NULL, side_export_run, &x) == 0)
+            started = 1;
+        else
+            side_export_run(&x); /* no second thread: the same work, in turn */
+    }
+    if (p->outputs.gpkg != NULL) {
+        if ((rc = join(file, sizeof(file), ctx, staging, p->outputs.gpkg)) == KZ_OK)
+            rc = kz_export_gpkg(db, ctx, file);
+    }
+    if (started)
+        pthread_join(side, NULL);
+    if (x.ctx != NULL) {
+        ctx->warnings += x.ctx->warnings;
+        if (rc == KZ_OK && x.rc != KZ_OK)
+            rc = kz_ctx__error(ctx, x.rc, "%s", kz_ctx_errmsg(x.ctx));
+        kz_ctx_free(x.ctx);
+    }
+    if (rc == KZ_OK && (p->outputs.gpkg != NULL || p->outputs.geojson))
+        rc = kz_export_styles(db, ctx, p->outputs.gpkg ? file : NULL,
+                              p->outputs.geojson ? staging : NULL);
+    return rc;
+}
+
 int kz_run(kz_ctx *ctx, const kz_project *p, const char *out_dir)
 {
-    char staging[PATH_LEN], db_path[PATH_LEN], tmp_db[PATH_LEN], file[PATH_LEN], name[256];
+    char staging[PATH_LEN], db_path[PATH_LEN], tmp_db[PATH_LEN], name[256];
     char started[21];
     kz_db *db = NULL;
     int rc;
@@ -240,26 +315,8 @@ int kz_run(kz_ctx *ctx, const kz_project *p, const char *out_dir)
     if ((rc = kz_import_project(db, ctx, p)) != KZ_OK || (rc = kz_compute(db, ctx, p)) != KZ_OK ||
         (rc = kz_store__record_run(db, ctx, p->path, started)) != KZ_OK)
         goto done;
-    if (p->outputs.gpkg != NULL) {
-        if ((rc = join(file, sizeof(file), ctx, staging, p->outputs.gpkg)) != KZ_OK ||
-            (rc = kz_export_gpkg(db, ctx, file)) != KZ_OK)
-            goto done;
-    }
-    if (p->outputs.geojson && (rc = kz_export_geojson(db, ctx, staging)) != KZ_OK)
+    if ((rc = export_all(db, ctx, p, tmp_db, staging)) != KZ_OK)
         goto done;
-    if (p->outputs.report) {
-        char atlas[PATH_LEN];
-        /* The atlas of the finest level, in <out>/atlas/. */
-        if ((rc = join(atlas, sizeof(atlas), ctx, staging, "atlas")) != KZ_OK ||
-            (rc = kz_report_write(db, ctx, atlas, NULL)) != KZ_OK)
-            goto done;
-    }
-    /* Default QGIS styles: into the GeoPackage and as .qml sidecars. */
-    if (p->outputs.gpkg != NULL || p->outputs.geojson) {
-        if ((rc = kz_export_styles(db, ctx, p->outputs.gpkg ? file : NULL,
-                                   p->outputs.geojson ? staging : NULL)) != KZ_OK)
-            goto done;
-    }
     kz_db_close(db);
     db = NULL;
     /* The build ran without fsync (kz_store__fast_build): flush it once,
@@ -270,8 +327,8 @@ int kz_run(kz_ctx *ctx, const kz_project *p, const char *out_dir)
         if (fd >= 0)
             close(fd);
         if (!synced) {
-            rc = kz_ctx__error(ctx, KZ_E_IO, "%s: cannot write the database to disk: %s",
-                               tmp_db, strerror(errno));
+            rc = kz_ctx__error(ctx, KZ_E_IO, "%s: cannot write the database to disk: %s", tmp_db,
+                               strerror(errno));
             goto done;
         }
     }
