@@ -11,8 +11,10 @@
  * each choropleth <use>s it.
  */
 #include "ctx_internal.h"
+#include "kiez/effect.h"
 #include "kiez/report.h"
 #include "kiez/style.h"
+#include "report_chart.h"
 #include "store_report.h"
 #include "strmap.h"
 
@@ -281,6 +283,8 @@ typedef struct atlas {
     view map_view, loc_view;
     const char *city_name, *bg_title;
     const double *city;
+    kz_store_effect *effects; /* evaluations of measures on the level */
+    size_t n_effects;
 } atlas;
 
 static char *dup_s(const char *s)
@@ -540,34 +544,20 @@ static const char css[] =
     "td svg{vertical-align:middle}"
     ".cols{display:grid;grid-template-columns:minmax(260px,340px) minmax(360px,1fr);gap:20px;"
     "align-items:start}"
+    ".charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(380px,1fr));gap:20px}"
+    "svg.chart{width:100%;height:auto;display:block}"
+    "section.measure{border-top:2px solid var(--line);margin-top:22px}"
+    ".illus{border:2px dashed #b35806;background:#fff7ec;padding:6px 10px;border-radius:4px}"
+    ".refused{border:1px solid var(--line);border-left:4px solid #52606d;background:#f7f9fa;"
+    "padding:8px 12px;margin:0;border-radius:4px;align-self:start}"
+    "details{margin:8px 0}summary{cursor:pointer;color:var(--accent)}"
     "footer{padding:14px 28px;color:var(--muted);font-size:13px;border-top:1px solid var(--line);"
     "margin-top:24px}";
 
-/* HTML text and attribute escaping. */
-static void esc(FILE *f, const char *s)
-{
-    for (; s != NULL && *s; s++) {
-        switch (*s) {
-        case '&':
-            fputs("&amp;", f);
-            break;
-        case '<':
-            fputs("&lt;", f);
-            break;
-        case '>':
-            fputs("&gt;", f);
-            break;
-        case '"':
-            fputs("&quot;", f);
-            break;
-        case '\'':
-            fputs("&#39;", f);
-            break;
-        default:
-            fputc(*s, f);
-        }
-    }
-}
+/* Text helpers shared with the charts (report_chart.c). */
+#define esc kz_report__esc
+#define fmt_date kz_report__date
+#define fmt_value kz_report__value
 
 static void escf(FILE *f, const char *fmt, ...) KZ_PRINTF(2, 3);
 static void escf(FILE *f, const char *fmt, ...)
@@ -596,15 +586,6 @@ static void page_name(char *out, size_t size, const char *key)
     snprintf(out + o, size - o, ".html");
 }
 
-static void fmt_date(char *out, size_t size, const char *iso)
-{
-    int y, m, d;
-    if (iso != NULL && sscanf(iso, "%4d-%2d-%2d", &y, &m, &d) == 3)
-        snprintf(out, size, "%02d.%02d.%04d", d, m, y);
-    else
-        snprintf(out, size, "%s", iso ? iso : "");
-}
-
 static const char *level_title(const kz_store_level *l)
 {
     return l->title ? l->title : l->name;
@@ -613,14 +594,6 @@ static const char *level_title(const kz_store_level *l)
 static const char *ind_label(const kz_store_indicator *c)
 {
     return c->label ? c->label : c->name;
-}
-
-/* "12,3 %" */
-static void fmt_value(char *out, size_t size, double v, int decimals, const char *unit)
-{
-    int n = kz_style_format_number(out, size, v, decimals);
-    if (!isnan(v) && unit != NULL && unit[0] != '\0' && n >= 0 && (size_t)n < size)
-        snprintf(out + n, size - (size_t)n, " %s", unit);
 }
 
 static void put_head(FILE *f, const char *title)
@@ -1110,6 +1083,338 @@ static void put_light(FILE *f, const atlas *at, size_t j, double x)
     fprintf(f, " <span class=\"small\">(%s%s sd)</span>", d >= 0.05 ? "+" : "", dtext);
 }
 
+/* ---- measures: before and after against a comparison group ---- */
+
+/* German wording of enum kz_effect_status (effect.h). */
+static const char *effect_reason(double status)
+{
+    switch ((int)status) {
+    case KZ_EFFECT_FEW_TREATED:
+        return "weniger als 2 Ma\xc3\x9fnahmengebiete mit Werten vor und ab dem Beginn";
+    case KZ_EFFECT_FEW_COMPARISON:
+        return "weniger als 2 Vergleichsgebiete mit Werten vor und ab dem Beginn";
+    case KZ_EFFECT_NO_PRE:
+        return "kein Zeitpunkt mit Werten vor dem Beginn";
+    case KZ_EFFECT_NO_POST:
+        return "kein Zeitpunkt mit Werten ab dem Beginn";
+    case KZ_EFFECT_FEW_PRE:
+        return "weniger als 2 Zeitpunkte mit Werten vor dem Beginn";
+    case KZ_EFFECT_SINGULAR:
+        return "die Regression hat keine eindeutige L\xc3\xb6sung (zu wenig Variation)";
+    default:
+        return "kein Ergebnis gespeichert";
+    }
+}
+
+static int covers(const kz_store_effect *e, const char *key)
+{
+    size_t i;
+    for (i = 0; i < e->m.n_keys; i++)
+        if (strcmp(e->m.keys[i], key) == 0)
+            return 1;
+    return 0;
+}
+
+/* "p = 0,46" or "p < 0,001". */
+static void fmt_p(char *out, size_t size, double p)
+{
+    int n;
+    if (isfinite(p) && p < 0.001) {
+        snprintf(out, size, "p < 0,001");
+        return;
+    }
+    n = snprintf(out, size, "p = ");
+    kz_style_format_number(out + n, size - (size_t)n, p, p < 0.01 ? 3 : 2);
+}
+
+/* The labels of a comma-separated list of indicators, joined with "und". */
+static void indicator_labels(char *out, size_t size, const atlas *at, const char *list)
+{
+    size_t o = 0, n = 0, count = 1;
+    const char *p;
+    out[0] = '\0';
+    for (p = list; p && *p; p++)
+        count += *p == ',';
+    for (p = list; p && *p && o < size;) {
+        const char *c = strchr(p, ',');
+        size_t len = c ? (size_t)(c - p) : strlen(p), j;
+        char name[128];
+        const char *label = name;
+        snprintf(name, sizeof(name), "%.*s", (int)len, p);
+        for (j = 0; j < at->n_ind; j++)
+            if (strcmp(at->cat[j].name, name) == 0)
+                label = ind_label(&at->cat[j]);
+        n++;
+        o += (size_t)snprintf(out + o, size - o, "%s%s",
+                              n == 1       ? ""
+                              : n == count ? " und "
+                                           : ", ",
+                              label);
+        p = c ? c + 1 : p + len;
+    }
+}
+
+/* The sentences under the charts: estimate, sizes, comparison group, trends check. */
+static void put_effect_text(FILE *f, const atlas *at, const kz_store_effect *e, int dec,
+                            const char *dunit, const char *baseline)
+{
+    char did[64], se[64], lo[64], hi[64], p[32], labels[512], base[16];
+    int ok = e->status == KZ_EFFECT_OK;
+    fmt_value(did, sizeof(did), e->did, dec, dunit);
+    kz_style_format_number(se, sizeof(se), e->se, dec);
+    kz_style_format_number(lo, sizeof(lo), e->ci_low, dec);
+    kz_style_format_number(hi, sizeof(hi), e->ci_high, dec);
+    fmt_p(p, sizeof(p), e->p);
+    fputs("<p class=\"estimate\">", f);
+    if (ok) {
+        fputs("<strong>", f);
+        escf(f, "Gesch\xc3\xa4tzte Wirkung: %s", did);
+        fputs("</strong> ", f);
+        escf(f,
+             "(Differenz-von-Differenzen mit Gebiets- und Zeitpunkteffekten; Standardfehler %s, "
+             "robust f\xc3\xbcr wiederholte Werte desselben Gebiets; 95-%%-Konfidenzintervall %s "
+             "bis %s; %s). ",
+             se, lo, hi, p);
+        esc(f, e->ci_low <= 0 && e->ci_high >= 0
+                   ? "Das Intervall schlie\xc3\x9ft 0 ein: kein belastbarer Hinweis auf eine "
+                     "Wirkung. "
+                   : "Das Intervall schlie\xc3\x9ft 0 aus. ");
+    }
+    escf(f,
+         "Gebiete mit Werten vor und ab dem Beginn: %.0f Ma\xc3\x9fnahmengebiet%s, %.0f "
+         "Vergleichsgebiet%s; Zeitpunkte: %.0f vor, %.0f ab dem Beginn.",
+         e->n_treated, e->n_treated == 1 ? "" : "e", e->n_comparison,
+         e->n_comparison == 1 ? "" : "e", e->n_pre, e->n_post);
+    fputs("</p>\n<p>", f);
+    if (e->m.comparison && strcmp(e->m.comparison, "nearest") == 0) {
+        indicator_labels(labels, sizeof(labels), at, e->m.match_on);
+        fmt_date(base, sizeof(base), baseline ? baseline : "");
+        escf(f,
+             "Vergleichsgruppe: die %d Gebiete ohne Ma\xc3\x9fnahme, die den "
+             "Ma\xc3\x9fnahmengebieten %s%s nach %s am \xc3\xa4hnlichsten waren (n\xc3\xa4"
+             "chste Nachbarn in z-Werten). ",
+             e->m.k, baseline ? "am " : "vor dem Beginn", baseline ? base : "", labels);
+    } else {
+        fputs("Vergleichsgruppe: alle Gebiete der Ebene ohne Ma\xc3\x9fnahme. ", f);
+    }
+    fmt_value(did, sizeof(did), e->pretrend_diff, dec, dunit);
+    kz_style_format_number(se, sizeof(se), e->pretrend_se, dec);
+    fmt_p(p, sizeof(p), e->pretrend_p);
+    if (e->pretrend_status == KZ_EFFECT_OK && isfinite(e->pretrend_violated))
+        escf(f,
+             "Pr\xc3\xbc"
+             "fung paralleler Trends vor dem Beginn: %s (Unterschied der Trends %s pro Jahr, "
+             "Standardfehler %s, %s)%s",
+             e->pretrend_violated > 0 ? "die Trends unterschieden sich schon vorher deutlich"
+                                      : "kein deutlicher Unterschied",
+             did, se, p,
+             e->pretrend_violated > 0 ? "; die Sch\xc3\xa4tzung ist mit Vorsicht zu lesen." : ".");
+    else
+        escf(f,
+             "Pr\xc3\xbc"
+             "fung paralleler Trends vor dem Beginn nicht m\xc3\xb6glich: %s.",
+             effect_reason(e->pretrend_status));
+    fputs("</p>\n", f);
+}
+
+static void put_number_cell(FILE *f, double v, int decimals)
+{
+    char buf[64];
+    kz_style_format_number(buf, sizeof(buf), v, decimals);
+    fputs("<td class=\"n\">", f);
+    esc(f, buf);
+    fputs("</td>", f);
+}
+
+/* The values of both charts as a table (their text alternative). */
+static void put_effect_table(FILE *f, const kz_store_effect *e, int dec, int ok)
+{
+    char d[16];
+    size_t j;
+    fputs("<details><summary>Werte der Diagramme als Tabelle</summary>\n<div class=\"wide\">"
+          "<table class=\"effect-values\">\n<thead><tr><th scope=\"col\">Zeitpunkt</th>"
+          "<th scope=\"col\" class=\"n\">Mittel Ma\xc3\x9fnahmengebiete</th>"
+          "<th scope=\"col\" class=\"n\">Mittel Vergleichsgebiete</th>",
+          f);
+    if (ok)
+        fputs("<th scope=\"col\" class=\"n\">relativ zum Beginn</th><th scope=\"col\" "
+              "class=\"n\">Effekt</th><th scope=\"col\" class=\"n\">Standardfehler</th>",
+              f);
+    fputs("</tr></thead>\n<tbody>\n", f);
+    for (j = 0; j < e->n_periods; j++) {
+        fmt_date(d, sizeof(d), e->periods[j]);
+        fputs("<tr><th scope=\"row\">", f);
+        esc(f, d);
+        fputs("</th>", f);
+        put_number_cell(f, e->mean_treated[j], dec);
+        put_number_cell(f, e->mean_comparison[j], dec);
+        if (ok) {
+            if (e->event_k[j] != LONG_MIN) /* U+2212 minus, as in the numbers */
+                fprintf(f, "<td class=\"n\">%s%ld</td>",
+                        e->event_k[j] < 0   ? "\xe2\x88\x92"
+                        : e->event_k[j] > 0 ? "+"
+                                            : "",
+                        labs(e->event_k[j]));
+            else
+                fputs("<td class=\"n\">\xe2\x80\x93</td>", f);
+            put_number_cell(f, e->event[j], dec);
+            put_number_cell(f, e->event_se[j], dec);
+        }
+        fputs("</tr>\n", f);
+    }
+    fputs("</tbody>\n</table></div></details>\n", f);
+}
+
+/* One measure and target indicator: the group means over time, the event
+ * study (or why there is no estimate), the sentences and the table. */
+static int put_measure(FILE *f, atlas *at, const kz_store_effect *e, size_t n)
+{
+    long j = indicator_index(at, e->indicator);
+    const kz_store_indicator *c = j >= 0 ? &at->cat[j] : NULL;
+    const char *label = c ? ind_label(c) : e->indicator, *unit = c ? c->unit : NULL;
+    /* A difference of percentages is in percentage points. */
+    const char *dunit = unit && strcmp(unit, "%") == 0 ? "Prozentpunkte" : unit;
+    const char *baseline = NULL;
+    int dec = (j >= 0 ? at->maps[j].decimals : 1) + 1, ok = e->status == KZ_EFFECT_OK, rc;
+    char id[32], start[16], axis[300], title[700], desc[700], mark[64], cap[600];
+    double *err = NULL;
+    size_t k;
+    kz_chart_series means[2] = {
+        {"treated", "Ma\xc3\x9fnahmengebiete (Mittel)", "#1f4e79", e->mean_treated, NULL, 0, 0, 0},
+        {"comparison", "Vergleichsgebiete (Mittel)", "#d55e00", e->mean_comparison, NULL, 1, 0, 1},
+    };
+    kz_chart_series event = {
+        "event", "Effekt (\xc2\xb1 1,96 Standardfehler)", "#1f4e79", e->event, NULL, 0, 1, 0};
+    kz_chart ch;
+
+    for (k = 0; k < e->n_periods; k++)
+        if (e->event_k[k] == -1)
+            baseline = e->periods[k];
+    fmt_date(start, sizeof(start), e->m.start);
+    snprintf(axis, sizeof(axis), "%s%s%s%s", label, unit && unit[0] ? " (" : "",
+             unit && unit[0] ? unit : "", unit && unit[0] ? ")" : "");
+    snprintf(mark, sizeof(mark), "Beginn %s", start);
+    fprintf(f, "<section class=\"measure\" id=\"massnahme-%zu\" data-measure=\"", n);
+    esc(f, e->m.id);
+    fputs("\" data-indicator=\"", f);
+    esc(f, e->indicator);
+    fputs("\">\n<h2>Ma\xc3\x9fnahme: ", f);
+    esc(f, e->m.name);
+    fputs("</h2>\n", f);
+    if (e->m.illustrative)
+        fputs("<p class=\"illus\"><strong>Illustrativ:</strong> ein Beispielregister, keine "
+              "reale Ma\xc3\x9fnahme. Die Zahlen zeigen nur, wie kiez eine Ma\xc3\x9fnahme "
+              "auswertet.</p>\n",
+              f);
+    fputs("<p class=\"small\">", f);
+    if (e->m.kind)
+        escf(f, "Art: %s \xc2\xb7 ", e->m.kind);
+    escf(f, "Beginn %s", start);
+    if (e->m.end) {
+        fmt_date(cap, sizeof(cap), e->m.end);
+        escf(f, " \xc2\xb7 Ende %s", cap);
+    }
+    if (isfinite(e->m.budget)) {
+        fmt_value(cap, sizeof(cap), e->m.budget, 0, "\xe2\x82\xac");
+        escf(f, " \xc2\xb7 Budget %s", cap);
+    }
+    if (e->m.n_keys == 1)
+        escf(f, " \xc2\xb7 nur dieses Gebiet im Register \xc2\xb7 Zielindikator: %s", axis);
+    else
+        escf(f,
+             " \xc2\xb7 %zu Gebiete im Register, dieses eingeschlossen \xc2\xb7 Zielindikator: %s",
+             e->m.n_keys, axis);
+    fputs("</p>\n<div class=\"charts\">\n<figure>\n<h3>Verlauf: Ma\xc3\x9fnahmengebiete und "
+          "Vergleichsgruppe</h3>\n",
+          f);
+    memset(&ch, 0, sizeof(ch));
+    snprintf(id, sizeof(id), "m%zu-mean", n);
+    snprintf(title, sizeof(title),
+             "Diagramm: Mittelwert %s je Zeitpunkt, Ma\xc3\x9fnahmengebiete (n = %.0f) und "
+             "Vergleichsgebiete (n = %.0f), Beginn der Ma\xc3\x9fnahme %s",
+             axis, e->n_treated, e->n_comparison, start);
+    snprintf(desc, sizeof(desc),
+             "Durchgezogene Linie mit Kreisen: Ma\xc3\x9fnahmengebiete; gestrichelte Linie mit "
+             "Quadraten: Vergleichsgebiete; senkrechte Linie: Beginn. Die Werte stehen in der "
+             "Tabelle unter den Diagrammen.");
+    ch.id = id;
+    ch.title = title;
+    ch.desc = desc;
+    ch.y_label = axis;
+    ch.unit = unit;
+    ch.decimals = dec;
+    ch.periods = (const char(*)[11])e->periods;
+    ch.n_periods = e->n_periods;
+    ch.series = means;
+    ch.n_series = 2;
+    ch.mark = e->m.start;
+    ch.mark_label = mark;
+    ch.width = 640;
+    ch.height = 320;
+    if ((rc = kz_chart__svg(f, at->ctx, &ch)) != KZ_OK)
+        return rc;
+    fputs("<figcaption class=\"small\">Mittel der Gebietswerte je Zeitpunkt.</figcaption>\n"
+          "</figure>\n",
+          f);
+    if (ok) {
+        if ((err = malloc((e->n_periods + 1) * sizeof(double))) == NULL)
+            return kz_ctx__error(at->ctx, KZ_E_NOMEM, "out of memory");
+        for (k = 0; k < e->n_periods; k++)
+            err[k] = 1.96 * e->event_se[k]; /* normal 97.5 % quantile: a ±1.96·SE band */
+        event.err = err;
+        snprintf(id, sizeof(id), "m%zu-event", n);
+        snprintf(title, sizeof(title),
+                 "Diagramm: gesch\xc3\xa4tzter Effekt der Ma\xc3\x9fnahme auf %s je Zeitpunkt "
+                 "(Ereignisstudie) mit \xc2\xb1 1,96 Standardfehlern, Beginn %s",
+                 label, start);
+        snprintf(desc, sizeof(desc),
+                 "Unterschied zwischen Ma\xc3\x9fnahmen- und Vergleichsgebieten je Zeitpunkt, "
+                 "gemessen am letzten Zeitpunkt vor dem Beginn (dort 0). Punkte vor dem Beginn "
+                 "nahe 0 sprechen f\xc3\xbcr parallele Trends.");
+        snprintf(axis, sizeof(axis), "Effekt%s%s%s", dunit && dunit[0] ? " (" : "",
+                 dunit && dunit[0] ? dunit : "", dunit && dunit[0] ? ")" : "");
+        ch.id = id;
+        ch.y_label = axis;
+        ch.unit = dunit;
+        ch.series = &event;
+        ch.n_series = 1;
+        ch.zero = 1;
+        ch.height = 320;
+        fputs("<figure>\n<h3>Effekt je Zeitpunkt (Ereignisstudie)</h3>\n", f);
+        rc = kz_chart__svg(f, at->ctx, &ch);
+        free(err);
+        if (rc != KZ_OK)
+            return rc;
+        fmt_date(cap, sizeof(cap), baseline ? baseline : "");
+        fputs("<figcaption class=\"small\">", f);
+        escf(f,
+             "Punkte: Unterschied zur Vergleichsgruppe, gemessen am %s%s (= 0); Balken: "
+             "\xc2\xb1 1,96 Standardfehler (etwa 95 %%).",
+             baseline ? "" : "letzten Zeitpunkt vor dem Beginn", baseline ? cap : "");
+        fputs("</figcaption>\n</figure>\n", f);
+    } else {
+        fputs("<p class=\"refused\"><strong>Keine Sch\xc3\xa4tzung der Wirkung.</strong> ", f);
+        escf(f, "Grund: %s. Ein Effekt wird deshalb nicht angegeben.", effect_reason(e->status));
+        fputs("</p>\n", f);
+    }
+    fputs("</div>\n", f);
+    put_effect_text(f, at, e, dec, dunit, baseline);
+    put_effect_table(f, e, dec, ok);
+    fputs("</section>\n", f);
+    return KZ_OK;
+}
+
+/* A section per measure and target indicator covering the area. */
+static int put_measures(FILE *f, atlas *at, const area *a)
+{
+    size_t i;
+    int rc = KZ_OK;
+    for (i = 0; i < at->n_effects && rc == KZ_OK; i++)
+        if (covers(&at->effects[i], a->key))
+            rc = put_measure(f, at, &at->effects[i], i);
+    return rc;
+}
+
 static void put_facility_lists(FILE *f, const atlas *at, const area *a)
 {
     size_t l, i;
@@ -1175,6 +1480,7 @@ static int write_area_page(atlas *at, size_t ai)
     const area *parent = NULL;
     char name[PATH_LEN], tmp[PATH_LEN], title[512], date[16], val[64];
     size_t j;
+    int rc;
     FILE *f;
 
     if (a->parent_key != NULL && at->parents.idx != NULL) {
@@ -1199,6 +1505,12 @@ static int write_area_page(atlas *at, size_t ai)
     if (parent != NULL && at->parent_lv != NULL)
         escf(f, " \xc2\xb7 %s: %s", level_title(at->parent_lv), parent->name);
     escf(f, " \xc2\xb7 Stand %s", date);
+    for (j = 0; j < at->n_effects; j++)
+        if (covers(&at->effects[j], a->key)) {
+            fprintf(f, " \xc2\xb7 <a href=\"#massnahme-%zu\">Ma\xc3\x9fnahme: ", j);
+            esc(f, at->effects[j].m.name);
+            fputs("</a>", f);
+        }
     fputs("</p>\n</header>\n<main>\n<div class=\"cols\">\n", f);
     put_locator(f, at, a);
     put_detail(f, at, ai);
@@ -1255,6 +1567,11 @@ static int write_area_page(atlas *at, size_t ai)
           "Indikator ohne Wertung. Entwicklung: Werte aller Zeitpunkte des Gebiets "
           "(durchgezogen) und, bei Anteilen, der Stadt (gestrichelt).</p>\n</section>\n",
           f);
+    if ((rc = put_measures(f, at, a)) != KZ_OK) {
+        fclose(f);
+        unlink(tmp);
+        return rc;
+    }
     put_facility_lists(f, at, a);
     fputs("</main>\n", f);
     put_footer(f, at);
@@ -1421,7 +1738,9 @@ static int load(atlas *at, const char *level)
         return rc;
 
     if ((rc = kz_store__object_layers(at->db, at->ctx, &at->layers, &at->layer_titles,
-                                      &at->n_layers)) != KZ_OK)
+                                      &at->n_layers)) != KZ_OK ||
+        (rc = kz_store__effects(at->db, at->ctx, at->lv->name, &at->effects, &at->n_effects)) !=
+            KZ_OK)
         return rc;
     at->layer_count =
         calloc((at->n_layers ? at->n_layers : 1) * (at->areas.n ? at->areas.n : 1), sizeof(size_t));
@@ -1466,6 +1785,7 @@ static void atlas_free(atlas *at)
     free(at->sd);
     free(at->ref);
     free(at->sind);
+    kz_store__free_effects(at->effects, at->n_effects);
 }
 
 int kz_report_write(kz_db *db, kz_ctx *ctx, const char *out_dir, const char *level)
