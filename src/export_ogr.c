@@ -207,28 +207,34 @@ static long iso_days(const char *iso)
     return days_from_civil(y, m, d);
 }
 
+typedef struct time_date {
+    int y, m, d;
+} time_date;
+
 typedef struct time_writer {
     writer w;
-    int y0, m0, d0, y1, m1, d1; /* period_start, period_end */
-    double tolerance;           /* simplification, in CRS units */
+    size_t n_periods;
+    time_date *start, *end; /* period_start, period_end per period */
+    double tolerance;       /* simplification, in CRS units */
 } time_writer;
 
-static int time_row(const kz_store_area *a, void *payload)
+/*
+ * All periods of one area: the polygon is read and simplified once (topology
+ * kept per area, so the layer stays small; it is for animation, not
+ * measuring) and one feature is reused for every period: fields set anew,
+ * FID reset so the driver assigns the next one.
+ */
+static int time_rows(const kz_store_area *a, const double *values, void *payload)
 {
     time_writer *t = payload;
     OGRFeatureH feat = OGR_F_Create(t->w.defn);
     OGRGeometryH g = NULL;
-    size_t i;
+    size_t p, i;
+    int rc = KZ_OK;
     if (feat == NULL)
         return kz_ctx__error(t->w.ctx, KZ_E_NOMEM, "out of memory");
     set_text(feat, 0, a->key);
     set_text(feat, 1, a->name);
-    OGR_F_SetFieldDateTime(feat, 2, t->y0, t->m0, t->d0, 0, 0, 0, 0);
-    OGR_F_SetFieldDateTime(feat, 3, t->y1, t->m1, t->d1, 0, 0, 0, 0);
-    for (i = 0; i < t->w.n_ind; i++)
-        set_real(feat, 4 + (int)i, a->values[i]);
-    /* One copy of every polygon per period: simplified (topology kept per
-     * area) so the layer stays small; it is for animation, not measuring. */
     if (a->wkb != NULL &&
         OGR_G_CreateFromWkb((const void *)a->wkb, NULL, &g, (int)a->wkb_size) == OGRERR_NONE) {
         OGRGeometryH s = OGR_G_SimplifyPreserveTopology(g, t->tolerance);
@@ -238,14 +244,28 @@ static int time_row(const kz_store_area *a, void *payload)
         }
         OGR_F_SetGeometryDirectly(feat, OGR_G_ForceToMultiPolygon(g));
     }
-    return write_feature(&t->w, feat);
+    for (p = 0; p < t->n_periods && rc == KZ_OK; p++) {
+        const double *v = values + p * t->w.n_ind;
+        OGR_F_SetFieldDateTime(feat, 2, t->start[p].y, t->start[p].m, t->start[p].d, 0, 0, 0, 0);
+        OGR_F_SetFieldDateTime(feat, 3, t->end[p].y, t->end[p].m, t->end[p].d, 0, 0, 0, 0);
+        for (i = 0; i < t->w.n_ind; i++)
+            set_real(feat, 4 + (int)i, v[i]);
+        OGR_F_SetFID(feat, OGRNullFID);
+        if (OGR_L_CreateFeature(t->w.layer, feat) != OGRERR_NONE)
+            rc = gdal_fail(t->w.ctx, t->w.path, "cannot write a feature");
+        else
+            t->w.count++;
+    }
+    OGR_F_Destroy(feat);
+    return rc;
 }
 
 /*
  * <level>_time: one feature per area and period, valid from the period's
  * reference date until the next period's (the last one for as long as the
  * spacing before it), so QGIS's temporal controller can play the periods.
- * Only for levels with at least two periods.
+ * Only for levels with at least two periods. Features come area by area
+ * (key order), the periods of an area in order.
  */
 static int write_timeline(GDALDatasetH ds, kz_db *db, kz_ctx *ctx, const char *path,
                           const char *level, const kz_store_indicator *cat, size_t n_cat)
@@ -284,26 +304,39 @@ static int write_timeline(GDALDatasetH ds, kz_db *db, kz_ctx *ctx, const char *p
                             strcmp(cat[i].kind, "class") == 0 ? OFTInteger : OFTReal)) != KZ_OK)
             goto done;
     t.w.defn = OGR_L_GetLayerDefn(t.w.layer);
+    t.start = malloc(n * sizeof(time_date));
+    t.end = malloc(n * sizeof(time_date));
+    if (t.start == NULL || t.end == NULL) {
+        rc = kz_ctx__error(ctx, KZ_E_NOMEM, "out of memory");
+        goto done;
+    }
+    t.n_periods = n;
     for (i = 0; i < n; i++) {
         long start = iso_days(periods[i]);
         long end =
             i + 1 < n ? iso_days(periods[i + 1]) : start + (start - iso_days(periods[i - 1]));
-        civil_from_days(start, &t.y0, &t.m0, &t.d0);
-        civil_from_days(end, &t.y1, &t.m1, &t.d1);
-        if ((rc = kz_store__each_area(db, ctx, level, periods[i], n_cat, time_row, &t)) != KZ_OK)
-            goto done;
+        civil_from_days(start, &t.start[i].y, &t.start[i].m, &t.start[i].d);
+        civil_from_days(end, &t.end[i].y, &t.end[i].m, &t.end[i].d);
     }
+    rc = kz_store__each_area_periods(db, ctx, level, periods, n, n_cat, time_rows, &t);
 done:
+    free(t.start);
+    free(t.end);
     kz_store__free_strings(periods, n);
     return rc;
 }
 
+/* The series writer reuses one feature for all rows: every field is set
+ * (or nulled) anew and the FID reset, so the driver assigns the next one. */
+typedef struct series_writer {
+    writer w;
+    OGRFeatureH feat;
+} series_writer;
+
 static int series_row(const kz_store_series *r, void *payload)
 {
-    writer *w = payload;
-    OGRFeatureH feat = OGR_F_Create(w->defn);
-    if (feat == NULL)
-        return kz_ctx__error(w->ctx, KZ_E_NOMEM, "out of memory");
+    series_writer *s = payload;
+    OGRFeatureH feat = s->feat;
     set_text(feat, 0, r->key);
     set_text(feat, 1, r->period);
     set_text(feat, 2, r->indicator);
@@ -311,7 +344,11 @@ static int series_row(const kz_store_series *r, void *payload)
     set_real(feat, 4, r->numerator);
     set_real(feat, 5, r->denominator);
     OGR_F_SetFieldInteger(feat, 6, r->flag);
-    return write_feature(w, feat);
+    OGR_F_SetFID(feat, OGRNullFID);
+    if (OGR_L_CreateFeature(s->w.layer, feat) != OGRERR_NONE)
+        return gdal_fail(s->w.ctx, s->w.path, "cannot write a feature");
+    s->w.count++;
+    return KZ_OK;
 }
 
 static int write_series(GDALDatasetH ds, kz_db *db, kz_ctx *ctx, const char *path,
@@ -322,12 +359,16 @@ static int write_series(GDALDatasetH ds, kz_db *db, kz_ctx *ctx, const char *pat
                                           {"numerator", OFTReal},   {"denominator", OFTReal},
                                           {"flag", OFTInteger}};
     char name[256];
-    writer w = {ctx, path, NULL, NULL, 0, 0};
+    series_writer s = {{ctx, path, NULL, NULL, 0, 0}, NULL};
     int rc;
     snprintf(name, sizeof(name), "%s_series", level);
-    if ((rc = open_layer(&w, ds, db, name, wkbNone, columns, N_COLUMNS(columns))) != KZ_OK)
+    if ((rc = open_layer(&s.w, ds, db, name, wkbNone, columns, N_COLUMNS(columns))) != KZ_OK)
         return rc;
-    return kz_store__each_series(db, ctx, level, series_row, &w);
+    if ((s.feat = OGR_F_Create(s.w.defn)) == NULL)
+        return kz_ctx__error(ctx, KZ_E_NOMEM, "out of memory");
+    rc = kz_store__each_series(db, ctx, level, series_row, &s);
+    OGR_F_Destroy(s.feat);
+    return rc;
 }
 
 static int object_row(const kz_store_object *o, void *payload)

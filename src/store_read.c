@@ -170,8 +170,16 @@ int kz_store__latest_period(kz_db *db, kz_ctx *ctx, const char *level, char out[
     sqlite3_stmt *st = NULL;
     int rc;
     out[0] = '\0';
-    if ((rc = kz_store__prepare(
-             db, ctx, &st, "SELECT MAX(period) FROM indicator_value WHERE level = ?1")) != KZ_OK)
+    /* MAX(period) over the level would read all its rows; instead hop from
+     * key to key along the primary key (level, key, period, ...) and take
+     * each key's last period with one seek: a few ms instead of a scan. */
+    if ((rc = kz_store__prepare(db, ctx, &st,
+                                "WITH RECURSIVE k(key) AS ("
+                                " SELECT MIN(key) FROM indicator_value WHERE level = ?1"
+                                " UNION ALL SELECT (SELECT MIN(key) FROM indicator_value"
+                                " WHERE level = ?1 AND key > k.key) FROM k WHERE k.key IS NOT NULL)"
+                                " SELECT MAX((SELECT MAX(period) FROM indicator_value"
+                                " WHERE level = ?1 AND key = k.key)) FROM k")) != KZ_OK)
         return rc;
     kz_store__bind_text(st, 1, level);
     if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
@@ -186,42 +194,150 @@ int kz_store__latest_period(kz_db *db, kz_ctx *ctx, const char *level, char out[
     return KZ_OK;
 }
 
+/*
+ * The catalogue's indicators by name, so the value queries need no join
+ * with `indicator` (an index lookup per row): rank = position in the
+ * catalogue order (ORDER BY ord), ord = the stored ord. Names the catalogue
+ * does not have are skipped, as the inner join did.
+ */
+typedef struct indicator_map {
+    kz_strmap *by_name; /* name → rank */
+    char **names;       /* by rank */
+    int *ords;          /* by rank */
+    size_t n;
+} indicator_map;
+
+static void indicator_map_free(indicator_map *m)
+{
+    kz_strmap__free(m->by_name);
+    kz_store__free_strings(m->names, m->n);
+    free(m->ords);
+    memset(m, 0, sizeof(*m));
+}
+
+static int indicator_map_load(kz_db *db, kz_ctx *ctx, indicator_map *m)
+{
+    sqlite3_stmt *st = NULL;
+    size_t cap = 0;
+    int rc;
+    memset(m, 0, sizeof(*m));
+    if ((m->by_name = kz_strmap__new()) == NULL)
+        return kz_ctx__error(ctx, KZ_E_NOMEM, "out of memory");
+    if ((rc = kz_store__prepare(db, ctx, &st, "SELECT name, ord FROM indicator ORDER BY ord")) !=
+        KZ_OK) {
+        indicator_map_free(m);
+        return rc;
+    }
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (m->n == cap) {
+            char **names = realloc(m->names, (cap ? cap * 2 : 16) * sizeof(char *));
+            int *ords;
+            if (names == NULL)
+                goto nomem;
+            m->names = names;
+            if ((ords = realloc(m->ords, (cap ? cap * 2 : 16) * sizeof(int))) == NULL)
+                goto nomem;
+            m->ords = ords;
+            cap = cap ? cap * 2 : 16;
+        }
+        if ((m->names[m->n] = kz_store__column_dup(st, 0)) == NULL)
+            goto nomem;
+        m->ords[m->n] = sqlite3_column_int(st, 1);
+        m->n++;
+        if (kz_strmap__put(m->by_name, m->names[m->n - 1], (long)(m->n - 1), NULL) < 0)
+            goto nomem;
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        indicator_map_free(m);
+        return kz_store__fail(db, ctx, KZ_E_IO, "reading the catalogue");
+    }
+    return KZ_OK;
+nomem:
+    sqlite3_finalize(st);
+    indicator_map_free(m);
+    return kz_ctx__error(ctx, KZ_E_NOMEM, "out of memory");
+}
+
+/* Rank of the indicator in column i of st, or -1 when not in the catalogue. */
+static long indicator_rank(const indicator_map *m, sqlite3_stmt *st, int i)
+{
+    const char *name = (const char *)sqlite3_column_text(st, i);
+    return name != NULL ? kz_strmap__get(m->by_name, name) : -1;
+}
+
+/* Store value v at the stored ord of indicator `rank` (ignored outside
+ * 0..n_indicators-1, as before). */
+static void put_value(const indicator_map *m, long rank, double *values, size_t n_indicators,
+                      double v)
+{
+    int ord;
+    if (rank < 0)
+        return;
+    ord = m->ords[rank];
+    if (ord >= 0 && (size_t)ord < n_indicators)
+        values[ord] = v;
+}
+
+static int areas_query(kz_db *db, kz_ctx *ctx, const char *level, sqlite3_stmt **areas)
+{
+    int rc = kz_store__prepare(db, ctx, areas,
+                               "SELECT key, name, parent_key, AsBinary(geom) FROM area"
+                               " WHERE level = ?1 ORDER BY key");
+    if (rc == KZ_OK)
+        kz_store__bind_text(*areas, 1, level);
+    return rc;
+}
+
+static void area_from_row(sqlite3_stmt *areas, kz_store_area *a)
+{
+    a->key = (const char *)sqlite3_column_text(areas, 0);
+    a->name = (const char *)sqlite3_column_text(areas, 1);
+    a->parent_key = (const char *)sqlite3_column_text(areas, 2);
+    a->wkb = sqlite3_column_blob(areas, 3);
+    a->wkb_size = (size_t)sqlite3_column_bytes(areas, 3);
+}
+
+/*
+ * One area after the other, in key order. The values of an area and period
+ * are one primary-key range of indicator_value (level, key, period, ...):
+ * one short indexed query per area.
+ */
 int kz_store__each_area(kz_db *db, kz_ctx *ctx, const char *level, const char *period,
                         size_t n_indicators, kz_store_area_fn fn, void *payload)
 {
     sqlite3_stmt *areas = NULL, *vals = NULL;
+    indicator_map map;
     double *values = malloc((n_indicators ? n_indicators : 1) * sizeof(double));
     int rc;
     if (values == NULL)
         return kz_ctx__error(ctx, KZ_E_NOMEM, "out of memory");
-    if ((rc = kz_store__prepare(db, ctx, &areas,
-                                "SELECT key, name, parent_key, AsBinary(geom) FROM area"
-                                " WHERE level = ?1 ORDER BY key")) != KZ_OK ||
+    if ((rc = indicator_map_load(db, ctx, &map)) != KZ_OK) {
+        free(values);
+        return rc;
+    }
+    if ((rc = areas_query(db, ctx, level, &areas)) != KZ_OK ||
         (rc = kz_store__prepare(db, ctx, &vals,
-                                "SELECT i.ord, v.value FROM indicator_value v JOIN indicator i"
-                                " ON i.name = v.indicator WHERE v.level = ?1 AND v.key = ?2"
-                                " AND v.period = ?3")) != KZ_OK)
+                                "SELECT indicator, value FROM indicator_value"
+                                " WHERE level = ?1 AND key = ?2 AND period = ?3")) != KZ_OK)
         goto done;
-    kz_store__bind_text(areas, 1, level);
+    kz_store__bind_text(vals, 1, level);
+    kz_store__bind_text(vals, 3, period);
     while ((rc = sqlite3_step(areas)) == SQLITE_ROW) {
         kz_store_area a;
         size_t i;
-        a.key = (const char *)sqlite3_column_text(areas, 0);
-        a.name = (const char *)sqlite3_column_text(areas, 1);
-        a.parent_key = (const char *)sqlite3_column_text(areas, 2);
-        a.wkb = sqlite3_column_blob(areas, 3);
-        a.wkb_size = (size_t)sqlite3_column_bytes(areas, 3);
+        area_from_row(areas, &a);
         for (i = 0; i < n_indicators; i++)
             values[i] = NAN;
-        kz_store__bind_text(vals, 1, level);
         kz_store__bind_text(vals, 2, a.key);
-        kz_store__bind_text(vals, 3, period);
-        while (sqlite3_step(vals) == SQLITE_ROW) {
-            int ord = sqlite3_column_int(vals, 0);
-            if (ord >= 0 && (size_t)ord < n_indicators)
-                values[ord] = col_double(vals, 1);
-        }
+        while ((rc = sqlite3_step(vals)) == SQLITE_ROW)
+            put_value(&map, indicator_rank(&map, vals, 0), values, n_indicators,
+                      col_double(vals, 1));
         sqlite3_reset(vals);
+        if (rc != SQLITE_DONE) {
+            rc = kz_store__fail(db, ctx, KZ_E_IO, "reading values");
+            goto done;
+        }
         a.values = values;
         if ((rc = fn(&a, payload)) != KZ_OK)
             goto done;
@@ -230,38 +346,239 @@ int kz_store__each_area(kz_db *db, kz_ctx *ctx, const char *level, const char *p
 done:
     sqlite3_finalize(areas);
     sqlite3_finalize(vals);
+    indicator_map_free(&map);
     free(values);
     return rc;
 }
 
+/* Index of `period` in the ascending list, searching on from *at (the
+ * rows of a key come in period order); -1 when absent. */
+static long period_index(char **periods, size_t n, size_t *at, const char *period)
+{
+    int c = 1;
+    if (*at >= n || strcmp(periods[*at], period) > 0)
+        *at = 0;
+    while (*at < n && (c = strcmp(periods[*at], period)) < 0)
+        (*at)++;
+    return c == 0 ? (long)*at : -1;
+}
+
+/*
+ * Every area once, in key order, with the values of all periods: one scan
+ * of the level's indicator_value rows in primary-key order (key, period,
+ * indicator), merged with the areas in C.
+ */
+int kz_store__each_area_periods(kz_db *db, kz_ctx *ctx, const char *level, char **periods,
+                                size_t n_periods, size_t n_indicators, kz_store_area_periods_fn fn,
+                                void *payload)
+{
+    sqlite3_stmt *areas = NULL, *vals = NULL;
+    indicator_map map;
+    size_t n_vals = (n_periods ? n_periods : 1) * (n_indicators ? n_indicators : 1);
+    double *values = malloc(n_vals * sizeof(double));
+    int rc, vrc;
+    if (values == NULL)
+        return kz_ctx__error(ctx, KZ_E_NOMEM, "out of memory");
+    if ((rc = indicator_map_load(db, ctx, &map)) != KZ_OK) {
+        free(values);
+        return rc;
+    }
+    if ((rc = areas_query(db, ctx, level, &areas)) != KZ_OK ||
+        (rc = kz_store__prepare(db, ctx, &vals,
+                                "SELECT key, period, indicator, value FROM indicator_value"
+                                " WHERE level = ?1 ORDER BY key, period, indicator")) != KZ_OK)
+        goto done;
+    kz_store__bind_text(vals, 1, level);
+    vrc = sqlite3_step(vals);
+    while ((rc = sqlite3_step(areas)) == SQLITE_ROW) {
+        kz_store_area a;
+        size_t i, at = 0;
+        area_from_row(areas, &a);
+        for (i = 0; i < n_vals; i++)
+            values[i] = NAN;
+        /* Both in key order (BINARY collation = strcmp): skip value rows of
+         * keys without an area, take those of this area. */
+        for (; vrc == SQLITE_ROW; vrc = sqlite3_step(vals)) {
+            const char *key = (const char *)sqlite3_column_text(vals, 0);
+            int c = strcmp(key, a.key);
+            long p;
+            if (c > 0)
+                break;
+            if (c < 0)
+                continue;
+            p = period_index(periods, n_periods, &at, (const char *)sqlite3_column_text(vals, 1));
+            if (p >= 0)
+                put_value(&map, indicator_rank(&map, vals, 2), values + (size_t)p * n_indicators,
+                          n_indicators, col_double(vals, 3));
+        }
+        if (vrc != SQLITE_ROW && vrc != SQLITE_DONE) {
+            rc = kz_store__fail(db, ctx, KZ_E_IO, "reading values");
+            goto done;
+        }
+        a.values = values;
+        if ((rc = fn(&a, values, payload)) != KZ_OK)
+            goto done;
+    }
+    rc = rc == SQLITE_DONE ? KZ_OK : kz_store__fail(db, ctx, KZ_E_IO, "reading areas");
+done:
+    sqlite3_finalize(areas);
+    sqlite3_finalize(vals);
+    indicator_map_free(&map);
+    free(values);
+    return rc;
+}
+
+/* One series row, buffered while the rows of a key are reordered. */
+typedef struct series_item {
+    long rank, period;
+    double value, numerator, denominator;
+    int flag;
+} series_item;
+
+/* Distinct periods seen so far (a few dozen), in order of appearance. */
+typedef struct period_list {
+    char **s;
+    size_t n, cap, last;
+} period_list;
+
+static long period_intern(period_list *l, const char *period)
+{
+    size_t i;
+    if (l->last < l->n && strcmp(l->s[l->last], period) == 0)
+        return (long)l->last;
+    for (i = 0; i < l->n; i++)
+        if (strcmp(l->s[i], period) == 0)
+            return (long)(l->last = i);
+    if (l->n == l->cap) {
+        char **more = realloc(l->s, (l->cap = l->cap ? l->cap * 2 : 32) * sizeof(char *));
+        if (more == NULL)
+            return -1;
+        l->s = more;
+    }
+    if ((l->s[l->n] = malloc(strlen(period) + 1)) == NULL)
+        return -1;
+    memcpy(l->s[l->n], period, strlen(period) + 1);
+    return (long)(l->last = l->n++);
+}
+
+/*
+ * Emit the buffered rows of one key in catalogue order, periods ascending
+ * within an indicator: a stable counting sort by rank of rows that arrive
+ * in (period, indicator) order.
+ */
+static int series_flush(const indicator_map *map, const period_list *pl, const char *key,
+                        const series_item *items, size_t n, series_item *sorted, size_t *count,
+                        kz_store_series_fn fn, void *payload)
+{
+    size_t i;
+    int rc;
+    memset(count, 0, (map->n + 1) * sizeof(size_t));
+    for (i = 0; i < n; i++)
+        count[items[i].rank + 1]++;
+    for (i = 1; i <= map->n; i++)
+        count[i] += count[i - 1];
+    for (i = 0; i < n; i++)
+        sorted[count[items[i].rank]++] = items[i];
+    for (i = 0; i < n; i++) {
+        kz_store_series r;
+        r.key = key;
+        r.period = pl->s[sorted[i].period];
+        r.indicator = map->names[sorted[i].rank];
+        r.value = sorted[i].value;
+        r.numerator = sorted[i].numerator;
+        r.denominator = sorted[i].denominator;
+        r.flag = sorted[i].flag;
+        if ((rc = fn(&r, payload)) != KZ_OK)
+            return rc;
+    }
+    return KZ_OK;
+}
+
+/*
+ * The series in order (key, catalogue order, period). SQLite would sort
+ * every key's rows in a temporary B-tree; instead the rows are read in
+ * primary-key order (key, period, indicator) and reordered per key in C
+ * (a few hundred rows at a time).
+ */
 int kz_store__each_series(kz_db *db, kz_ctx *ctx, const char *level, kz_store_series_fn fn,
                           void *payload)
 {
     sqlite3_stmt *st = NULL;
+    indicator_map map;
+    period_list pl = {NULL, 0, 0, 0};
+    series_item *items = NULL, *sorted = NULL;
+    size_t *count = NULL, n = 0, cap = 0;
+    char *key = NULL;
+    size_t key_cap = 0;
     int rc;
-    if ((rc = kz_store__prepare(db, ctx, &st,
-                                "SELECT v.key, v.period, v.indicator, v.value, v.numerator,"
-                                " v.denominator, v.flag FROM indicator_value v JOIN indicator i"
-                                " ON i.name = v.indicator WHERE v.level = ?1"
-                                " ORDER BY v.key, i.ord, v.period")) != KZ_OK)
+    if ((rc = indicator_map_load(db, ctx, &map)) != KZ_OK)
         return rc;
+    if ((count = malloc((map.n + 1) * sizeof(size_t))) == NULL)
+        goto nomem;
+    if ((rc = kz_store__prepare(db, ctx, &st,
+                                "SELECT key, period, indicator, value, numerator, denominator,"
+                                " flag FROM indicator_value WHERE level = ?1"
+                                " ORDER BY key, period, indicator")) != KZ_OK)
+        goto done;
     kz_store__bind_text(st, 1, level);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        kz_store_series r;
-        r.key = (const char *)sqlite3_column_text(st, 0);
-        r.period = (const char *)sqlite3_column_text(st, 1);
-        r.indicator = (const char *)sqlite3_column_text(st, 2);
-        r.value = col_double(st, 3);
-        r.numerator = col_double(st, 4);
-        r.denominator = col_double(st, 5);
-        r.flag = sqlite3_column_int(st, 6);
-        if ((rc = fn(&r, payload)) != KZ_OK) {
-            sqlite3_finalize(st);
-            return rc;
+        const char *k = (const char *)sqlite3_column_text(st, 0);
+        const char *period = (const char *)sqlite3_column_text(st, 1);
+        long rank = indicator_rank(&map, st, 2);
+        series_item *it;
+        if (rank < 0 || k == NULL || period == NULL)
+            continue;
+        if (key == NULL || strcmp(k, key) != 0) {
+            size_t len = strlen(k) + 1;
+            if (n > 0 &&
+                (rc = series_flush(&map, &pl, key, items, n, sorted, count, fn, payload)) != KZ_OK)
+                goto done;
+            n = 0;
+            if (len > key_cap) {
+                char *more = realloc(key, key_cap = len * 2);
+                if (more == NULL)
+                    goto nomem;
+                key = more;
+            }
+            memcpy(key, k, len);
         }
+        if (n == cap) {
+            size_t c = cap ? cap * 2 : 256;
+            series_item *more = realloc(items, c * sizeof(*items));
+            if (more == NULL)
+                goto nomem;
+            items = more;
+            if ((more = realloc(sorted, c * sizeof(*sorted))) == NULL)
+                goto nomem;
+            sorted = more;
+            cap = c;
+        }
+        it = &items[n++];
+        it->rank = rank;
+        if ((it->period = period_intern(&pl, period)) < 0)
+            goto nomem;
+        it->value = col_double(st, 3);
+        it->numerator = col_double(st, 4);
+        it->denominator = col_double(st, 5);
+        it->flag = sqlite3_column_int(st, 6);
     }
+    if (rc != SQLITE_DONE) {
+        rc = kz_store__fail(db, ctx, KZ_E_IO, "reading the series");
+        goto done;
+    }
+    rc = n > 0 ? series_flush(&map, &pl, key, items, n, sorted, count, fn, payload) : KZ_OK;
+    goto done;
+nomem:
+    rc = kz_ctx__error(ctx, KZ_E_NOMEM, "out of memory");
+done:
     sqlite3_finalize(st);
-    return rc == SQLITE_DONE ? KZ_OK : kz_store__fail(db, ctx, KZ_E_IO, "reading the series");
+    indicator_map_free(&map);
+    kz_store__free_strings(pl.s, pl.n);
+    free(items);
+    free(sorted);
+    free(count);
+    free(key);
+    return rc;
 }
 
 int kz_store__each_object(kz_db *db, kz_ctx *ctx, const char *layer, kz_store_object_fn fn,
