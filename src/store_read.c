@@ -657,3 +657,41 @@ int kz_store__last_run(kz_db *db, kz_ctx *ctx, kz_store_run *out)
     sqlite3_finalize(st);
     return KZ_OK;
 }
+
+/*
+ * The series go into the GeoPackage by one INSERT ... SELECT that SQLite
+ * runs on GDAL's connection, with this database attached read-only:
+ * 2.05 million rows at national size in about 2 s of CPU, where creating
+ * them as OGR features took about 6 s. GDAL created the table (and keeps
+ * gpkg_ogr_contents right through its feature-count triggers); names and
+ * the path are quoted by sqlite3_mprintf (%Q literals, %w identifiers).
+ */
+int kz_store__attach_sql(kz_db *db, kz_ctx *ctx, char **attach, char **detach)
+{
+    char *uri = sqlite3_mprintf("file:%s?mode=ro", db->path);
+    *attach = uri ? sqlite3_mprintf("ATTACH DATABASE %Q AS kiez_store", uri) : NULL;
+    *detach = sqlite3_mprintf("DETACH DATABASE kiez_store");
+    sqlite3_free(uri);
+    if (*attach == NULL || *detach == NULL) {
+        sqlite3_free(*attach);
+        sqlite3_free(*detach);
+        *attach = *detach = NULL;
+        return kz_ctx__error(ctx, KZ_E_NOMEM, "out of memory");
+    }
+    return KZ_OK;
+}
+
+int kz_store__series_copy_sql(kz_ctx *ctx, const char *level, const char *table, char **insert)
+{
+    *insert = sqlite3_mprintf(
+        "INSERT INTO \"%w\"(key, period, indicator, value, numerator, denominator, flag)"
+        " SELECT key, period, indicator, value, numerator, denominator, flag"
+        " FROM kiez_store.indicator_value WHERE level = %Q ORDER BY key, period, indicator",
+        table, level);
+    return *insert ? KZ_OK : kz_ctx__error(ctx, KZ_E_NOMEM, "out of memory");
+}
+
+void kz_store__free_sql(char *sql)
+{
+    sqlite3_free(sql);
+}
