@@ -2,6 +2,7 @@
  * SpatiaLite store: writing levels, areas, values, objects, sources and
  * findings. Bound parameters only; geometry arrives as ISO WKB.
  */
+#include "checksum.h"
 #include "ctx_internal.h"
 #include "store.h"
 
@@ -235,22 +236,22 @@ int kz_store__link_parents(kz_db *db, kz_ctx *ctx, const char *level, const char
 int kz_store__add_source(kz_db *db, kz_ctx *ctx, const char *kind, const char *path, long long *id)
 {
     sqlite3_stmt *st = NULL;
-    int rc;
-    FILE *f = fopen(path, "rb");
+    char sha256[65];
     long long bytes = -1;
-    if (f != NULL) {
-        if (fseek(f, 0, SEEK_END) == 0)
-            bytes = ftell(f);
-        fclose(f);
-    }
+    int rc;
+    /* Size and SHA-256 of the file named (for a shapefile: the .shp);
+     * none for a source that is no plain file. */
+    kz_sha256_file(path, sha256, &bytes);
     if ((rc = kz_store__prepare(db, ctx, &st,
-                                "INSERT INTO source(kind, path, bytes, imported) VALUES"
-                                " (?1, ?2, ?3, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))")) != KZ_OK)
+                                "INSERT INTO source(kind, path, bytes, sha256, imported) VALUES"
+                                " (?1, ?2, ?3, ?4, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))")) !=
+        KZ_OK)
         return rc;
     kz_store__bind_text(st, 1, kind);
     kz_store__bind_text(st, 2, path);
     if (bytes >= 0)
         sqlite3_bind_int64(st, 3, bytes);
+    kz_store__bind_text(st, 4, sha256[0] ? sha256 : NULL);
     rc = kz_store__step_done(db, ctx, st, "recording the source");
     sqlite3_finalize(st);
     *id = sqlite3_last_insert_rowid(db->sql);
@@ -446,12 +447,13 @@ int kz_store__record_run(kz_db *db, kz_ctx *ctx, const char *project, const char
 {
     sqlite3_stmt *st = NULL;
     int rc;
-    if ((rc = kz_store__prepare(
-             db, ctx, &st,
-             "INSERT INTO run(started, finished, project, version, inputs)"
-             " SELECT ?1, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), ?2, ?3,"
-             " json_group_array(json_object('kind', kind, 'path', path, 'bytes', bytes,"
-             " 'records', records, 'imported', imported)) FROM source")) != KZ_OK)
+    if ((rc = kz_store__prepare(db, ctx, &st,
+                                "INSERT INTO run(started, finished, project, version, inputs)"
+                                " SELECT ?1, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), ?2, ?3,"
+                                " json_group_array(json_object('kind', kind, 'path', path, "
+                                "'bytes', bytes, 'sha256', sha256,"
+                                " 'records', records, 'imported', imported)) FROM source")) !=
+        KZ_OK)
         return rc;
     kz_store__bind_text(st, 1, started);
     kz_store__bind_text(st, 2, project);

@@ -11,6 +11,7 @@ Expected by hand:
         district 02 children missing (not a partial sum); district 02
         people = 2000; town children missing.
 """
+import hashlib
 import json
 import os
 import sqlite3
@@ -60,13 +61,20 @@ def main():
               and row[3] == "Nord-Ost", f"layer row {row}")
         town = db.execute("SELECT key, name, people FROM town").fetchall()
         check(town == [("0", "Tiny Town", 5400)], f"town {town}")
-        # Provenance: version, project and every input with its size.
+        # Provenance: version, project and every input with its size and SHA-256.
         version, project, inputs = db.execute(
             "SELECT kiez_version, project, inputs FROM provenance").fetchone()
         paths = sorted(os.path.basename(i["path"]) for i in json.loads(inputs))
         check(project.endswith("tiny.yml") and version,
               f"provenance names the project and version: {project} {version}")
         check(paths == ["areas.geojson", "pop-2022.csv", "pop-2023.csv"], f"inputs {paths}")
+        # Each input's size and SHA-256 equal Python's (hashlib) of the file.
+        for i in json.loads(inputs):
+            with open(i["path"], "rb") as f:
+                data = f.read()
+            check(i.get("bytes") == len(data)
+                  and i.get("sha256") == hashlib.sha256(data).hexdigest(),
+                  f"checksum of {i['path']}: {i.get('bytes')} {i.get('sha256')}")
         db.close()
     return 1 if failures else 0
 
