@@ -84,11 +84,21 @@ int kz_store__level_names(kz_db *db, kz_ctx *ctx, char ***out, size_t *n)
     return kz_store__strings(db, ctx, "SELECT name FROM level ORDER BY rank, name", NULL, out, n);
 }
 
+/*
+ * The periods with indicator values: every one of them is a period of the
+ * level's value blocks (ratios come from the values, derived columns from
+ * the ratios), so the candidates come from the small value_block table and
+ * each is confirmed by one indicator row. SELECT DISTINCT over
+ * indicator_value read all 2 million rows of a national level instead
+ * (period is not a prefix of its key).
+ */
 int kz_store__level_periods(kz_db *db, kz_ctx *ctx, const char *level, char ***out, size_t *n)
 {
-    return kz_store__strings(
-        db, ctx, "SELECT DISTINCT period FROM indicator_value WHERE level = ?1 ORDER BY period",
-        level, out, n);
+    return kz_store__strings(db, ctx,
+                             "SELECT DISTINCT b.period FROM value_block b WHERE b.level = ?1"
+                             " AND EXISTS (SELECT 1 FROM indicator_value v WHERE v.level = ?1"
+                             " AND v.period = b.period) ORDER BY b.period",
+                             level, out, n);
 }
 
 int kz_store__object_layer_names(kz_db *db, kz_ctx *ctx, char ***out, size_t *n)
