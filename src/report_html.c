@@ -9,11 +9,19 @@
  * and the 198,000 vertices of Berlin's 542 planning areas shrink to what
  * the drawing can show. The index page defines every area path once and
  * each choropleth <use>s it.
+ *
+ * Traffic lights: an area page shows the official light of an indicator
+ * (the <indicator>_light column of the project's action section, the very
+ * value the GeoPackage carries) wherever one exists for the level and
+ * period, with its rule; other indicators get only an "Orientierung"
+ * (±1 sd around the city value), labelled as no assessment. Withheld
+ * values (flag 2) get neither.
  */
 #include "ctx_internal.h"
 #include "kiez/effect.h"
 #include "kiez/report.h"
 #include "kiez/style.h"
+#include "kiez/table.h"
 #include "report_chart.h"
 #include "store_report.h"
 #include "strmap.h"
@@ -258,6 +266,22 @@ typedef struct facility {
     double capacity, x, y;
 } facility;
 
+/*
+ * The official traffic light of an indicator: the derived column
+ * <indicator>_light of the project's action section (compute_action.c),
+ * with the rule it was made by. The statistics rows (analysis "action",
+ * this level and period) give the city value, the sd of the level and the
+ * thresholds in the indicator's unit; the light column's catalogue
+ * description gives the thresholds as configured (and whether in sd).
+ */
+typedef struct light_rule {
+    long col;     /* catalogue index of <indicator>_light; -1 = none */
+    int on_level; /* the action statistics exist for this level and period */
+    double city, sd, yellow, red;
+    double t1, t2; /* as configured; NaN when the description does not say */
+    int sd_unit;
+} light_rule;
+
 typedef struct atlas {
     kz_db *db;
     kz_ctx *ctx;
@@ -285,6 +309,9 @@ typedef struct atlas {
     const double *city;
     kz_store_effect *effects; /* evaluations of measures on the level */
     size_t n_effects;
+    light_rule *rules;       /* per indicator */
+    unsigned char *is_light; /* per indicator: the light column of another one */
+    unsigned char *withheld; /* per area * n_ind: flag 2 (disclosure) at the period */
 } atlas;
 
 static char *dup_s(const char *s)
@@ -380,6 +407,7 @@ typedef struct series_job {
     atlas *at;
     series *s;
     area_set *areas;
+    unsigned char *withheld; /* per area * n_ind at the atlas period, or NULL */
 } series_job;
 
 static long indicator_index(const atlas *at, const char *name)
@@ -397,6 +425,9 @@ static int collect_series(const kz_store_series *row, void *payload)
     series *s = sj->s;
     long a = kz_strmap__get(sj->areas->idx, row->key ? row->key : "");
     long j = row->indicator ? indicator_index(sj->at, row->indicator) : -1;
+    if (a >= 0 && j >= 0 && sj->withheld != NULL && row->flag == KZ_FLAG_SUPPRESSED &&
+        row->period != NULL && strcmp(row->period, sj->at->period) == 0)
+        sj->withheld[(size_t)a * sj->at->n_ind + (size_t)j] = 1;
     if (a < 0 || j < 0 || !isfinite(row->value))
         return KZ_OK;
     if (s->n == s->cap) {
@@ -425,9 +456,10 @@ static int cmp_spt(const void *pa, const void *pb)
     return a->t < b->t ? -1 : a->t > b->t;
 }
 
-static int load_series(atlas *at, series *s, area_set *areas, const char *level)
+static int load_series(atlas *at, series *s, area_set *areas, const char *level,
+                       unsigned char *withheld)
 {
-    series_job sj = {at, s, areas};
+    series_job sj = {at, s, areas, withheld};
     size_t i, cells = areas->n * at->n_ind;
     int rc;
     memset(s, 0, sizeof(*s));
@@ -446,6 +478,81 @@ static int load_series(atlas *at, series *s, area_set *areas, const char *level)
         s->len[c]++;
     }
     return KZ_OK;
+}
+
+/* One action statistics row of the atlas level and period. */
+static int take_action_row(const kz_store_statistic *st, void *payload)
+{
+    atlas *at = payload;
+    light_rule *r;
+    long j;
+    if (st->analysis == NULL || strcmp(st->analysis, "action") != 0 || st->level == NULL ||
+        strcmp(st->level, at->lv->name) != 0 || st->period == NULL ||
+        strcmp(st->period, at->period) != 0 || st->subject == NULL || st->measure == NULL ||
+        (j = indicator_index(at, st->subject)) < 0)
+        return KZ_OK;
+    r = &at->rules[j];
+    r->on_level = 1;
+    if (strcmp(st->measure, "city") == 0)
+        r->city = st->value;
+    else if (strcmp(st->measure, "sd") == 0)
+        r->sd = st->value;
+    else if (strcmp(st->measure, "yellow_beyond") == 0)
+        r->yellow = st->value;
+    else if (strcmp(st->measure, "red_beyond") == 0)
+        r->red = st->value;
+    return KZ_OK;
+}
+
+/* The thresholds as configured, from the light column's description
+ * (compute_action.c writes "... worse by more than T1[ sd] yellow, by more
+ * than T2[ sd] red ..."). */
+static void parse_rule(light_rule *r, const char *desc)
+{
+    static const char by[] = "by more than ";
+    const char *p = desc ? strstr(desc, by) : NULL;
+    double t[2];
+    int k, sd[2];
+    for (k = 0; k < 2 && p != NULL; k++) {
+        char *end;
+        t[k] = strtod(p + sizeof(by) - 1, &end);
+        if (end == p + sizeof(by) - 1)
+            return;
+        sd[k] = strncmp(end, " sd", 3) == 0;
+        p = strstr(end, by);
+    }
+    if (k == 2 && sd[0] == sd[1]) {
+        r->t1 = t[0];
+        r->t2 = t[1];
+        r->sd_unit = sd[0];
+    }
+}
+
+/* Which indicators have an official light on this level and period. */
+static int load_lights(atlas *at)
+{
+    size_t j, k, len;
+    at->rules = calloc(at->n_ind ? at->n_ind : 1, sizeof(light_rule));
+    at->is_light = calloc(at->n_ind ? at->n_ind : 1, 1);
+    if (at->rules == NULL || at->is_light == NULL)
+        return kz_ctx__error(at->ctx, KZ_E_NOMEM, "out of memory");
+    for (j = 0; j < at->n_ind; j++) {
+        light_rule *r = &at->rules[j];
+        r->col = -1;
+        r->city = r->sd = r->yellow = r->red = r->t1 = r->t2 = NAN;
+        len = strlen(at->cat[j].name);
+        for (k = 0; k < at->n_ind; k++)
+            if (strncmp(at->cat[k].name, at->cat[j].name, len) == 0 &&
+                strcmp(at->cat[k].name + len, "_light") == 0 &&
+                strcmp(at->cat[k].kind, "class") == 0)
+                break;
+        if (k < at->n_ind) {
+            r->col = (long)k;
+            at->is_light[k] = 1;
+            parse_rule(r, at->cat[k].description);
+        }
+    }
+    return kz_store__each_statistic(at->db, at->ctx, take_action_row, at);
 }
 
 static void series_free(series *s)
@@ -540,7 +647,11 @@ static const char css[] =
     "tr.city td{font-weight:600;background:#f7f9fa}"
     ".wide{overflow-x:auto}"
     ".small{color:var(--muted);font-size:13px}"
-    ".light{font-weight:600;white-space:nowrap}.nw{white-space:nowrap}"
+    ".light{font-weight:600;white-space:nowrap}.orient{white-space:nowrap}"
+    ".nw{white-space:nowrap}"
+    ".amp{display:inline-block;width:12px;height:12px;border-radius:50%;border:1px solid "
+    "#3e4c59;vertical-align:-1px;margin-right:5px}"
+    "ul.rules{margin:4px 0 8px;padding-left:20px}"
     "td svg{vertical-align:middle}"
     ".cols{display:grid;grid-template-columns:minmax(260px,340px) minmax(360px,1fr);gap:20px;"
     "align-items:start}"
@@ -1052,23 +1163,157 @@ static void put_sparkline(FILE *f, const atlas *at, size_t ai, size_t j)
     fputs("</span>", f);
 }
 
-static void put_light(FILE *f, const atlas *at, size_t j, double x)
+/* Traffic-light colours and words, as in the QGIS style of the light
+ * columns (ColorBrewer RdYlGn 3: green, yellow, red). */
+static const char *const light_rgb[3] = {"#1a9641", "#fdae61", "#d7191c"};
+static const char *const light_word[3] = {"gr\xc3\xbcn", "gelb", "rot"};
+
+/* A threshold as configured ("0,5", "1", "12,25"). */
+static void fmt_threshold(char *out, size_t size, double t)
 {
-    double c = at->ref[j], sd = at->sd[j], d;
-    char dtext[32];
+    char *c;
+    snprintf(out, size, "%.6g", t);
+    if ((c = strchr(out, '.')) != NULL)
+        *c = ',';
+}
+
+/* The rule of indicator j's official light in words: reference, the
+ * direction that counts, thresholds and their unit (compute_action.c:
+ * green w <= t1, yellow t1 < w <= t2, red w > t2). */
+static void light_rule_text(char *out, size_t size, const atlas *at, size_t j)
+{
+    const light_rule *r = &at->rules[j];
+    const kz_store_indicator *c = &at->cat[j];
+    const char *pol = c->polarity, *unit = c->unit && c->unit[0] ? c->unit : NULL;
+    /* A difference of shares is in percentage points (as compute_action.c). */
+    const char *dunit = unit && strcmp(unit, "%") == 0 ? "Prozentpunkte" : unit;
+    int dec = at->maps[j].decimals + 1;
+    char city[64], t1[64], t2[64], sd[200], y[64], rd[64];
+    const char *dir = pol && strcmp(pol, "positive") == 0
+                          ? "Abweichung nach unten z\xc3\xa4hlt (h\xc3\xb6her ist g\xc3\xbcnstiger)"
+                      : pol && strcmp(pol, "negative") == 0
+                          ? "Abweichung nach oben z\xc3\xa4hlt (niedriger ist g\xc3\xbcnstiger)"
+                          : "Abweichung in beide Richtungen z\xc3\xa4hlt (Indikator ohne Wertung)";
+    fmt_value(city, sizeof(city), r->city, dec, unit);
+    sd[0] = '\0';
+    if (isfinite(r->t1)) {
+        fmt_threshold(t1, sizeof(t1), r->t1);
+        fmt_threshold(t2, sizeof(t2), r->t2);
+    } else { /* the description did not say: the thresholds in the indicator's unit */
+        kz_style_format_number(t1, sizeof(t1), r->yellow, dec);
+        kz_style_format_number(t2, sizeof(t2), r->red, dec);
+    }
+    if (isfinite(r->t1) && r->sd_unit) {
+        fmt_value(y, sizeof(y), r->sd, dec, dunit);
+        kz_style_format_number(rd, sizeof(rd), r->yellow, dec);
+        snprintf(sd, sizeof(sd),
+                 " (sd = Standardabweichung der Gebiete dieser Ebene, %s; gelb \xc3\xbc"
+                 "ber %s",
+                 y, rd);
+        fmt_value(rd, sizeof(rd), r->red, dec, dunit);
+        snprintf(sd + strlen(sd), sizeof(sd) - strlen(sd),
+                 ", rot \xc3\xbc"
+                 "ber %s)",
+                 rd);
+    }
+    snprintf(out, size,
+             "Ampel des Projekts (Abschnitt action, Spalte %s): Vergleich mit dem Stadtwert %s, "
+             "%s. Gr\xc3\xbcn bis %s, gelb \xc3\xbc"
+             "ber %s bis %s, rot \xc3\xbc"
+             "ber %s %s%s.",
+             at->cat[r->col].name, city, dir, t1, t1, t2, t2,
+             r->sd_unit && isfinite(r->t1) ? "sd"
+             : dunit                       ? dunit
+                                           : "",
+             sd);
+}
+
+static int official_light(const atlas *at, size_t j)
+{
+    return at->rules[j].col >= 0 && at->rules[j].on_level;
+}
+
+/* Orientation, not an assessment: counts, ratios, indices and changes,
+ * but not classes, ranks or the light columns themselves. */
+static int has_orientation(const atlas *at, size_t j)
+{
+    const char *kind = at->cat[j].kind;
+    return !at->is_light[j] && strcmp(kind, "class") != 0 && strcmp(kind, "rank") != 0;
+}
+
+static void put_cell_open(FILE *f, const char *cls, const atlas *at, size_t j)
+{
+    fprintf(f, "<span class=\"%s\" data-indicator=\"", cls);
+    esc(f, at->cat[j].name);
+    fputc('"', f);
+}
+
+/*
+ * The "Ampel / Orientierung" cell of indicator j on the page of area ai:
+ * the official light where the project computed one for this level and
+ * period (exactly the value of the <indicator>_light column), otherwise the
+ * atlas's orientation (±1 sd around the city value), labelled as such.
+ * Withheld values (flag 2) get neither.
+ */
+static void put_light(FILE *f, const atlas *at, size_t ai, size_t j)
+{
+    const area *a = &at->areas.a[ai];
+    const unsigned char *wh = at->withheld + ai * at->n_ind;
+    double x = a->values[j], c = at->ref[j], sd = at->sd[j], d;
+    char dtext[64], rule[1024];
     const char *pol = at->cat[j].polarity;
     int sign = pol && strcmp(pol, "positive") == 0   ? 1
                : pol && strcmp(pol, "negative") == 0 ? -1
                                                      : 0;
     const char *colour, *symbol, *words, *judgement = "";
-    if (!isfinite(x) || !isfinite(c) || !(sd > 0)) {
-        fputs("<span class=\"small\">\xe2\x80\x93</span>", f);
+
+    if (official_light(at, j)) {
+        const light_rule *r = &at->rules[j];
+        double L = a->values[r->col];
+        light_rule_text(rule, sizeof(rule), at, j);
+        if (wh[j] || wh[r->col]) {
+            put_cell_open(f, "nolight", at, j);
+            fputs(" data-withheld=\"1\" title=\"", f);
+            esc(f, rule);
+            fputs("\">\xe2\x80\x93 keine Ampel</span> <span class=\"small\">(Wert geheim "
+                  "gehalten)</span>",
+                  f);
+        } else if (isfinite(L) && L >= 1 && L <= 3 && L == floor(L)) {
+            int k = (int)L - 1;
+            put_cell_open(f, "light official", at, j);
+            fprintf(f, " data-light=\"%d\" title=\"", k + 1);
+            esc(f, rule);
+            fprintf(f, "\"><span class=\"amp\" style=\"background:%s\"></span>%s</span>",
+                    light_rgb[k], light_word[k]);
+            if (isfinite(x) && isfinite(r->city)) {
+                const char *unit = at->cat[j].unit;
+                fmt_value(dtext, sizeof(dtext), x - r->city, at->maps[j].decimals + 1,
+                          unit && strcmp(unit, "%") == 0 ? "Pp." : unit);
+                fputs(" <span class=\"small\">(Ampel, ", f);
+                if (x - r->city > 0 && strspn(dtext, "0,") < strcspn(dtext, " "))
+                    fputc('+', f);
+                esc(f, dtext);
+                fputs(")</span>", f);
+            } else {
+                fputs(" <span class=\"small\">(Ampel)</span>", f);
+            }
+        } else {
+            put_cell_open(f, "nolight", at, j);
+            fputs(" title=\"", f);
+            esc(f, rule);
+            fputs("\">\xe2\x80\x93 keine Ampel</span>", f);
+        }
+        return;
+    }
+    if (!has_orientation(at, j) || wh[j] || !isfinite(x) || !isfinite(c) || !(sd > 0)) {
+        put_cell_open(f, "nolight", at, j);
+        fputs(wh[j] ? " data-withheld=\"1\">\xe2\x80\x93</span>" : ">\xe2\x80\x93</span>", f);
         return;
     }
     d = (x - c) / sd;
     if (fabs(d) <= 1) {
         colour = "#616e7c";
-        symbol = "\xe2\x97\x8f"; /* ● */
+        symbol = "\xe2\x89\x88"; /* ≈: no disc, which is the official light's */
         words = "im Rahmen";
     } else {
         int good = sign == 0 ? 0 : (d > 0) == (sign > 0) ? 1 : -1;
@@ -1077,10 +1322,58 @@ static void put_light(FILE *f, const atlas *at, size_t j, double x)
         colour = good > 0 ? "#0571b0" : good < 0 ? "#b2182b" : "#5e3c99";
         judgement = good > 0 ? " (g\xc3\xbcnstig)" : good < 0 ? " (ung\xc3\xbcnstig)" : "";
     }
-    fprintf(f, "<span class=\"light\" style=\"color:%s\">%s %s%s</span>", colour, symbol, words,
-            judgement);
+    put_cell_open(f, "orient", at, j);
+    fputs(" title=\"", f);
+    esc(f, at->cat[j].denominator == NULL && kz_style_scheme_of(&at->sind[j]) == KZ_STYLE_SEQUENTIAL
+               ? "Orientierung, keine Ampel: \xc2\xb1"
+                 "1 Standardabweichung um das Mittel der "
+                 "Gebiete dieser Ebene"
+               : "Orientierung, keine Ampel: \xc2\xb1"
+                 "1 Standardabweichung um den Wert der "
+                 "Stadt");
+    fprintf(f, "\" style=\"color:%s\">%s %s%s</span>", colour, symbol, words, judgement);
     kz_style_format_number(dtext, sizeof(dtext), d, 1);
-    fprintf(f, " <span class=\"small\">(%s%s sd)</span>", d >= 0.05 ? "+" : "", dtext);
+    fprintf(f, " <span class=\"small\">(%s%s sd, Orientierung)</span>", d >= 0.05 ? "+" : "",
+            dtext);
+}
+
+/* Under the indicator table: which rule made which light. */
+static void put_light_legend(FILE *f, const atlas *at)
+{
+    char rule[1024];
+    size_t j, n = 0;
+    for (j = 0; j < at->n_ind; j++)
+        n += official_light(at, j) != 0;
+    fputs("<div class=\"small\" id=\"ampel\">", f);
+    if (n > 0) {
+        fputs("<p>Ampel: die Ampel der Handlungsbedarfe, wie das Projekt sie berechnet "
+              "(Abschnitt <code>action</code>; im GeoPackage die Spalte "
+              "<code>&lt;Indikator&gt;_light</code>, 1 gr\xc3\xbcn, 2 gelb, 3 rot). Regeln auf "
+              "dieser Ebene:</p>\n<ul class=\"rules\">",
+              f);
+        for (j = 0; j < at->n_ind; j++) {
+            if (!official_light(at, j))
+                continue;
+            light_rule_text(rule, sizeof(rule), at, j);
+            fputs("<li data-indicator=\"", f);
+            esc(f, at->cat[j].name);
+            fputs("\"><strong>", f);
+            esc(f, ind_label(&at->cat[j]));
+            fputs(":</strong> ", f);
+            esc(f, rule);
+            fputs("</li>", f);
+        }
+        fputs("</ul>\n", f);
+    }
+    fputs("<p>Orientierung (nur bei Indikatoren ohne Ampel; keine Bewertung): Differenz zum "
+          "Stadtwert (bei Anzahlen: zum Mittel der Gebiete) in Standardabweichungen (sd) der "
+          "Gebiete dieser Ebene. Mehr als 1 sd gilt als deutlich (\xe2\x96\xb2 h\xc3\xb6her, "
+          "\xe2\x96\xbc niedriger, \xe2\x89\x88 im Rahmen); rot = ung\xc3\xbcnstig, blau = "
+          "g\xc3\xbcnstig nach der Wertung des Indikators, violett = Indikator ohne Wertung. "
+          "Geheim gehaltene Werte (Statistikgeheimnis) haben weder Ampel noch Orientierung. "
+          "Entwicklung: Werte aller Zeitpunkte des Gebiets (durchgezogen) und, bei Anteilen, "
+          "der Stadt (gestrichelt).</p></div>\n",
+          f);
 }
 
 /* ---- measures: before and after against a comparison group ---- */
@@ -1526,12 +1819,14 @@ static int write_area_page(atlas *at, size_t ai)
     }
     fputs("<th scope=\"col\" class=\"n\">", f);
     esc(f, at->city_name);
-    fputs("</th><th scope=\"col\">Abweichung</th>"
+    fputs("</th><th scope=\"col\">Ampel / Orientierung</th>"
           "<th scope=\"col\">Entwicklung</th></tr></thead>\n<tbody>\n",
           f);
     for (j = 0; j < at->n_ind; j++) {
         const kz_store_indicator *c = &at->cat[j];
         int dec = at->maps[j].decimals;
+        if (at->is_light[j]) /* shown as the light of its indicator */
+            continue;
         fputs("<tr><th scope=\"row\">", f);
         esc(f, ind_label(c));
         if (c->unit != NULL && c->unit[0] != '\0') {
@@ -1553,20 +1848,14 @@ static int write_area_page(atlas *at, size_t ai)
         fputs("<td class=\"n\">", f);
         esc(f, val);
         fputs("</td><td class=\"nw\">", f);
-        put_light(f, at, j, a->values[j]);
+        put_light(f, at, ai, j);
         fputs("</td><td>", f);
         put_sparkline(f, at, ai, j);
         fputs("</td></tr>\n", f);
     }
-    fputs("</tbody>\n</table></div>\n<p class=\"small\">Abweichung: Differenz zum Stadtwert (bei "
-          "Anzahlen: zum "
-          "Mittel der Gebiete) in Standardabweichungen (sd) der Gebiete dieser Ebene. Mehr als "
-          "1 sd gilt als deutlich "
-          "(\xe2\x96\xb2 h\xc3\xb6her, \xe2\x96\xbc niedriger, \xe2\x97\x8f im Rahmen); rot = "
-          "ung\xc3\xbcnstig, blau = g\xc3\xbcnstig nach der Wertung des Indikators, violett = "
-          "Indikator ohne Wertung. Entwicklung: Werte aller Zeitpunkte des Gebiets "
-          "(durchgezogen) und, bei Anteilen, der Stadt (gestrichelt).</p>\n</section>\n",
-          f);
+    fputs("</tbody>\n</table></div>\n", f);
+    put_light_legend(f, at);
+    fputs("</section>\n", f);
     if ((rc = put_measures(f, at, a)) != KZ_OK) {
         fclose(f);
         unlink(tmp);
@@ -1733,8 +2022,12 @@ static int load(atlas *at, const char *level)
         return rc;
     at->city_name = at->tops.n > 0 ? at->tops.a[0].name : level_title(at->top_lv);
     at->city = at->tops.n > 0 ? at->tops.a[0].values : NULL;
-    if ((rc = load_series(at, &at->ser, &at->areas, at->lv->name)) != KZ_OK ||
-        (rc = load_series(at, &at->city_ser, &at->tops, at->top_lv->name)) != KZ_OK)
+    at->withheld = calloc((at->areas.n ? at->areas.n : 1) * (at->n_ind ? at->n_ind : 1), 1);
+    if (at->withheld == NULL)
+        return kz_ctx__error(at->ctx, KZ_E_NOMEM, "out of memory");
+    if ((rc = load_series(at, &at->ser, &at->areas, at->lv->name, at->withheld)) != KZ_OK ||
+        (rc = load_series(at, &at->city_ser, &at->tops, at->top_lv->name, NULL)) != KZ_OK ||
+        (rc = load_lights(at)) != KZ_OK)
         return rc;
 
     if ((rc = kz_store__object_layers(at->db, at->ctx, &at->layers, &at->layer_titles,
@@ -1786,6 +2079,9 @@ static void atlas_free(atlas *at)
     free(at->ref);
     free(at->sind);
     kz_store__free_effects(at->effects, at->n_effects);
+    free(at->rules);
+    free(at->is_light);
+    free(at->withheld);
 }
 
 int kz_report_write(kz_db *db, kz_ctx *ctx, const char *out_dir, const char *level)

@@ -7,6 +7,9 @@ Runs `kiez run geodata/berlin/berlin.yml` into a temporary folder, then
 - index.html and one page per planning area (542) exist, are German
   (lang="de"), UTF-8, and reference no http(s) URL and no script;
 - every link between the pages resolves to a file of the atlas;
+- each area page shows exactly the traffic lights of the GeoPackage's
+  <indicator>_light columns of the plr layer (the project's action
+  section), and no light where that column is NULL;
 - headless Chromium screenshots index.html and one area page into
   tests/artifacts/ with no console error or uncaught exception in its log,
   and the screenshots are not blank.
@@ -148,11 +151,37 @@ def check_html(atlas):
         n = sqlite3.connect(db).execute("SELECT COUNT(*) FROM indicator").fetchone()[0]
         check(index.count('<svg class="map"') == n, f"index: one map per indicator ({n})")
     check("Anteil unter 6-Jährige" in index, "index: German labels from the catalogue")
+    gpkg = os.path.join(os.path.dirname(os.path.abspath(atlas)), "berlin.gpkg")
+    if os.path.exists(gpkg):
+        check_lights(atlas, gpkg)
     for svg in glob.glob(os.path.join(atlas, "*.svg")):
         with open(svg, encoding="utf-8") as f:
             text = f.read()
         check(not re.search(r'(href|src)="https?://|url\(https?:', text),
               f"{os.path.basename(svg)}: references nothing remote")
+
+
+def check_lights(atlas, gpkg):
+    """The atlas's light of every area and indicator with an action section
+    is the GeoPackage's <indicator>_light value (none where it is NULL)."""
+    g = sqlite3.connect(gpkg)
+    lights = [r[1][:-6] for r in g.execute('PRAGMA table_info("plr")') if r[1].endswith("_light")]
+    rows = g.execute(f'SELECT key, {", ".join(c + "_light" for c in lights)} FROM plr').fetchall()
+    g.close()
+    check(len(lights) == 3 and len(rows) == 542, f"plr: {len(lights)} light columns, {len(rows)} areas")
+    counts, bad = {}, []
+    for key, *vals in rows:
+        with open(os.path.join(atlas, f"gebiet-{key}.html"), encoding="utf-8") as f:
+            html = f.read()
+        for ind, v in zip(lights, vals):
+            m = re.search(r'<span class="([a-z ]+)" data-indicator="' + ind + r'"( data-light="(\d)")?',
+                          html)
+            shown = int(m.group(3)) if m and m.group(3) else None
+            if m is None or shown != v or (v is not None and m.group(1) != "light official"):
+                bad.append((key, ind, v, shown))
+            counts[shown] = counts.get(shown, 0) + 1
+    print("atlas lights (plr):", {k: counts[k] for k in sorted(counts, key=str)})
+    check(not bad, f"atlas lights equal the GeoPackage's: {len(bad)} differ, e.g. {bad[:3]}")
 
 
 def check_atlas(atlas):

@@ -33,10 +33,18 @@ area_km2 (positive polarity, 0.5 and 1 sd on the area level): published
 values 12.5, 8.25, 4 (0201 withheld): sd = sqrt(36.125 / 3); town 27.25;
 every area worse by more than 1 sd: red; rank 1 = smallest (0202).
 Comparable to 0101 in child_share within 6 points: 0102 (distance 5).
+
+The atlas (kiez report, levels area and district) shows exactly these
+lights of the GeoPackage, with the rule in the tooltip and the legend; no
+light where the value is withheld; on the district level area_km2 has no
+light (its action is on the area level only) and gets the atlas's
+orientation, labelled as such.
 """
+import html
 import json
 import math
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -58,6 +66,84 @@ def check(cond, what):
 
 def near(a, b, eps=1e-9):
     return a is not None and b is not None and abs(a - b) <= eps
+
+
+def light_cells(page):
+    """The atlas page's "Ampel / Orientierung" cells: indicator -> (class,
+    data-light or None, withheld, title)."""
+    with open(page, encoding="utf-8") as f:
+        text = f.read()
+    cells = {}
+    for m in re.finditer(r'<span class="(light official|nolight|orient)" data-indicator="([^"]+)"'
+                         r'( data-light="(\d)")?( data-withheld="1")?( title="([^"]*)")?', text):
+        check(m.group(2) not in cells, f"{page}: one cell for {m.group(2)}")
+        cells[m.group(2)] = (m.group(1), m.group(4) and int(m.group(4)), bool(m.group(5)),
+                             html.unescape(m.group(7) or ""))
+    return cells, text
+
+
+def check_atlas_lights(out, g):
+    """The atlas shows exactly the GeoPackage's <indicator>_light values, on
+    every level that has them, and no light where a value is withheld."""
+    for level in ("area", "district"):
+        atlas = os.path.join(out, "atlas-" + level)
+        p = subprocess.run([KIEZ, "report", os.path.join(out, "tiny.sqlite"), "--out", atlas,
+                            "--level", level], capture_output=True, text=True)
+        check(p.returncode == 0, f"kiez report --level {level}: {p.stderr[-300:]}")
+        if p.returncode != 0:
+            continue
+        cols = [r[1] for r in g.execute(f'PRAGMA table_info("{level}")')]
+        lights = [c[:-len("_light")] for c in cols if c.endswith("_light")]
+        check(lights == ["child_share", "area_km2"], f"{level}: light columns {lights}")
+        seen = {}
+        for row in g.execute(f'SELECT key, {", ".join(c + "_light" for c in lights)}'
+                             f' FROM "{level}"').fetchall():
+            key, vals = row[0], row[1:]
+            cells, text = light_cells(os.path.join(atlas, f"gebiet-{key}.html"))
+            for ind, v in zip(lights, vals):
+                flag = g.execute(f'SELECT flag FROM "{level}_series" WHERE key=? AND indicator=?'
+                                 ' AND period=?', (key, ind, P)).fetchone()
+                withheld = flag is not None and flag[0] == 2
+                on_level = g.execute(
+                    "SELECT COUNT(*) FROM statistics WHERE analysis='action' AND level=?"
+                    " AND subject=? AND period=?", (level, ind, P)).fetchone()[0] > 0
+                cls, light, wh, title = cells.get(ind, (None, None, False, ""))
+                seen[(key, ind)] = light if cls == "light official" else cls
+                if v is not None:
+                    check(cls == "light official" and light == v,
+                          f"atlas {level} {key} {ind}: light {light} ({cls}), GeoPackage {v}")
+                    check(f"Spalte {ind}_light" in title, f"{key} {ind}: tooltip names the rule")
+                elif withheld:
+                    check(cls == "nolight" and light is None and wh,
+                          f"atlas {level} {key} {ind}: withheld, no light ({cls}, {light}, {wh})")
+                elif on_level:
+                    check(cls == "nolight" and light is None,
+                          f"atlas {level} {key} {ind}: no light in the GeoPackage, none shown")
+                else:  # no official light on this level: the orientation, labelled
+                    check(cls == "orient" and "Orientierung, keine Ampel" in title,
+                          f"atlas {level} {key} {ind}: orientation, labelled ({cls}, {title!r})")
+            # The light columns are not rows of their own, and no orientation
+            # sits on a withheld value.
+            check("child_share_light" not in cells and "area_km2_light" not in cells,
+                  f"{level} {key}: light columns shown as the lights of their indicators")
+            check(all(c[0] == "nolight" for c in cells.values() if c[2]),
+                  f"{level} {key}: withheld values have no light or orientation")
+            if key == "0101":
+                check("Grün bis 1, gelb über 1 bis 3, rot über 3 Prozentpunkte" in text
+                      and "Vergleich mit dem Stadtwert 13,1 %" in text,
+                      "0101: the rule of child_share in the legend (thresholds in points)")
+                check("Grün bis 0,5, gelb über 0,5 bis 1, rot über 1 sd" in text
+                      and "Abweichung nach unten zählt" in text,
+                      "0101: the rule of area_km2 in the legend (sd, positive polarity)")
+        # Hand-computed (docstring): 0101 red, 0102 yellow, districts green;
+        # area_km2 red in every published area; 0201 and 0202 withheld.
+        want = {"area": {("0101", "child_share"): 3, ("0102", "child_share"): 2,
+                         ("0201", "child_share"): "nolight", ("0202", "child_share"): "nolight",
+                         ("0101", "area_km2"): 3, ("0102", "area_km2"): 3,
+                         ("0201", "area_km2"): "nolight", ("0202", "area_km2"): 3},
+                "district": {("01", "child_share"): 1, ("02", "child_share"): 1,
+                             ("01", "area_km2"): "orient", ("02", "area_km2"): "orient"}}[level]
+        check(seen == want, f"atlas {level} lights {seen}")
 
 
 def main():
@@ -238,6 +324,7 @@ def main():
         check(qml is not None and '"26,150,65,255"' in qml[0] and '"253,174,97,255"' in qml[0]
               and '"215,25,28,255"' in qml[0] and 'label="rot (1)"' in qml[0],
               "traffic-light classes green/yellow/red in the QML")
+        check_atlas_lights(out, g)
         g.close()
 
         # --- the project file: sections checked with file:line messages ---
