@@ -127,12 +127,9 @@ static int put_value(table_state *s, long line, const char *key, const char *per
                              s->path, line, variable, text,
                              s->dialect.decimal ? s->dialect.decimal : '.');
     }
-    rc = kz_store__insert_value(s->db, s->ctx, s->def->level, key, period, variable, v, flag);
-    if (rc == KZ_E_INPUT)
-        return kz_ctx__error(s->ctx, KZ_E_INPUT,
-                             "%s:%ld: key \"%s\" has a value for \"%s\" in period %s already "
-                             "(a duplicate row, or another file of the same level)",
-                             s->path, line, key, variable, period);
+    /* A repeated value is reported with its file and line by the store. */
+    rc = kz_store__insert_value(s->db, s->ctx, s->def->level, key, period, variable, v, flag,
+                                s->path, line);
     s->values++;
     return rc;
 }

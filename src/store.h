@@ -125,10 +125,13 @@ typedef struct kz_store_block {
 } kz_store_block;
 typedef struct kz_value_buffer kz_value_buffer;
 
-/* Add one value (buffered; enum kz_flag). KZ_E_INPUT when the area has an
- * imported value for the period and variable already. */
+/* Add one value (enum kz_flag) read from source:line. Buffered: KZ_E_INPUT
+ * "source:line: key ... has a value ... already" when the area has an
+ * imported value for the period and variable already comes from this call
+ * or from a later one, kz_store__flush_values() or kz_store__commit(). */
 int kz_store__insert_value(kz_db *db, kz_ctx *ctx, const char *level, const char *key,
-                           const char *period, const char *variable, double value, int flag);
+                           const char *period, const char *variable, double value, int flag,
+                           const char *source, long line);
 /* Write the buffered values (kz_store__commit does); drop them (rollback). */
 int kz_store__flush_values(kz_db *db, kz_ctx *ctx);
 void kz_store__drop_values(kz_db *db);

@@ -19,12 +19,15 @@
  * one insert per 11,000 values, and the methods read whole columns anyway.
  *
  * Writing goes through a buffer (struct kz_value_buffer): an import adds
- * values one by one with kz_store__insert_value(); the buffer holds the
- * touched blocks of one level (read from the database first, so a value
- * imported before is found and reported with the line that repeats it)
- * and writes them back when the transaction or savepoint commits, when
- * another level is written, or when it holds more than BUFFER_CELLS cells
- * (memory stays flat however large the input). A rollback drops it.
+ * values one by one with kz_store__insert_value(); they wait as pending
+ * cells (block, area, value, flag, file and line) and are written when
+ * the transaction or savepoint commits, when another level is written, or
+ * when PENDING_MAX are waiting: grouped by block, each block read, changed
+ * and written once per batch. Memory stays flat however large the input,
+ * and in any row order: a long table sorted by area touches every block
+ * in every few rows, which a buffer of whole blocks could not hold. A
+ * value imported twice is reported with the file and line that repeat it.
+ * A rollback drops the buffer.
  */
 #include "ctx_internal.h"
 #include "kiez/table.h"
@@ -39,24 +42,21 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* About 9 MB of buffered cells (9 bytes each) before a write-back. */
-#define BUFFER_CELLS ((size_t)1 << 20)
-
-/* One block being written. */
-typedef struct open_block {
-    char *period, *variable;
-    kz_store_block b; /* b.level points to the buffer's level */
-} open_block;
+/* Values waiting to be written, at most (32 bytes each: 16 MB). */
+#define PENDING_MAX ((size_t)1 << 19)
 
 struct kz_value_buffer {
     char *level;
-    char last_key[64]; /* the area of the last value (a row's values share it) */
-    long last_at;
     kz_level_keys keys; /* the level's areas: cell i is keys.keys[i] */
-    open_block *blocks;
-    size_t n_blocks, cap;
-    kz_strmap *by_name; /* "period\x1fvariable" → index in blocks */
-    size_t cells;
+    char last_key[64];  /* the area of the last value (a row's values share it) */
+    long last_at;
+    kz_strmap *by_name;        /* "period\x1fvariable" → block index */
+    char **period, **variable; /* of block index i */
+    size_t n_blocks, cap_blocks;
+    char **sources; /* paths of the values' files, for messages */
+    size_t n_sources;
+    struct pending *cells;
+    size_t n;
 };
 
 /* ---------------------------------------------------------------- blobs */
@@ -326,18 +326,27 @@ fail:
 
 /* ---------------------------------------------------------------- buffer */
 
+/* A value waiting to be written: block, area (cell), value, flag, and
+ * where it came from (for the message about a repeated value). */
+typedef struct pending {
+    double value;
+    uint32_t block, cell, line;
+    uint32_t next;   /* the block's next pending value (apply_pending) */
+    uint16_t source; /* index in buf->sources */
+    unsigned char flag;
+} pending;
+
+#define NO_CELL UINT32_MAX
+
 static void buffer_clear(kz_value_buffer *buf)
 {
-    size_t i;
-    for (i = 0; i < buf->n_blocks; i++) {
-        free(buf->blocks[i].period);
-        free(buf->blocks[i].variable);
-        kz_store__block_free(&buf->blocks[i].b);
-    }
-    buf->n_blocks = 0;
-    buf->cells = 0;
+    kz_store__free_strings(buf->period, buf->n_blocks);
+    kz_store__free_strings(buf->variable, buf->n_blocks);
+    buf->period = buf->variable = NULL;
+    buf->n_blocks = buf->cap_blocks = 0;
     kz_strmap__free(buf->by_name);
     buf->by_name = NULL;
+    buf->n = 0;
 }
 
 static void buffer_free(kz_value_buffer *buf)
@@ -345,7 +354,8 @@ static void buffer_free(kz_value_buffer *buf)
     if (buf == NULL)
         return;
     buffer_clear(buf);
-    free(buf->blocks);
+    free(buf->cells);
+    kz_store__free_strings(buf->sources, buf->n_sources);
     free(buf->level);
     if (buf->keys.map != NULL)
         kz_store__free_keys(&buf->keys);
@@ -358,17 +368,89 @@ void kz_store__drop_values(kz_db *db)
     db->values = NULL;
 }
 
+/*
+ * Write the pending values, block by block: each block read, changed and
+ * written once. The values of a block are chained in the order they came
+ * (cells[i].next), so a value for a cell that has an imported value
+ * already (stored, or earlier in the batch) is the later one: an error
+ * naming the file and line that repeat it; of several, the first line.
+ */
+static int apply_pending(kz_db *db, kz_ctx *ctx, kz_value_buffer *buf)
+{
+    uint32_t *head = NULL, *tail = NULL, c;
+    const pending *dup = NULL;
+    kz_store_block b;
+    size_t i, k;
+    int rc = KZ_OK, found;
+
+    memset(&b, 0, sizeof(b));
+    if (buf->n == 0)
+        return KZ_OK;
+    if ((head = malloc(buf->n_blocks * sizeof(uint32_t))) == NULL ||
+        (tail = malloc(buf->n_blocks * sizeof(uint32_t))) == NULL ||
+        (rc = kz_store__block_alloc(ctx, &b, buf->keys.n)) != KZ_OK) {
+        rc = kz_ctx__error(ctx, KZ_E_NOMEM, "out of memory writing values");
+        goto done;
+    }
+    for (k = 0; k < buf->n_blocks; k++)
+        head[k] = NO_CELL;
+    for (i = 0; i < buf->n; i++) {
+        uint32_t blk = buf->cells[i].block;
+        buf->cells[i].next = NO_CELL;
+        if (head[blk] == NO_CELL)
+            head[blk] = (uint32_t)i;
+        else
+            buf->cells[tail[blk]].next = (uint32_t)i;
+        tail[blk] = (uint32_t)i;
+    }
+    for (k = 0; k < buf->n_blocks && rc == KZ_OK; k++) {
+        if (head[k] == NO_CELL)
+            continue;
+        rc =
+            kz_store__read_block(db, ctx, buf->level, buf->period[k], buf->variable[k], &b, &found);
+        for (c = head[k]; c != NO_CELL && rc == KZ_OK; c = buf->cells[c].next) {
+            const pending *p = &buf->cells[c];
+            unsigned char was = b.flag[p->cell];
+            /* An aggregate from an earlier kiez compute gives way to an
+             * imported value; an imported value does not. */
+            if (was != KZ_CELL_ABSENT && !(was & KZ_CELL_COMPUTED)) {
+                if (dup == NULL || p->line < dup->line)
+                    dup = p;
+                continue;
+            }
+            /* Only real values are stored; missing and suppressed cells keep NaN. */
+            b.value[p->cell] = p->flag == KZ_FLAG_OK || p->flag == KZ_FLAG_ESTIMATED ||
+                                       p->flag == KZ_FLAG_AGGREGATED
+                                   ? p->value
+                                   : NAN;
+            b.flag[p->cell] = p->flag;
+        }
+        if (rc == KZ_OK && dup == NULL)
+            rc = kz_store__write_block(db, ctx, buf->level, buf->period[k], buf->variable[k], &b);
+    }
+    if (rc == KZ_OK && dup != NULL)
+        rc = kz_ctx__error(ctx, KZ_E_INPUT,
+                           "%s:%lu: key \"%s\" has a value for \"%s\" in period %s already "
+                           "(a duplicate row, or another file of the same level)",
+                           buf->sources[dup->source], (unsigned long)dup->line,
+                           buf->keys.keys[dup->cell], buf->variable[dup->block],
+                           buf->period[dup->block]);
+    buf->n = 0;
+done:
+    free(head);
+    free(tail);
+    kz_store__block_free(&b);
+    return rc;
+}
+
 int kz_store__flush_values(kz_db *db, kz_ctx *ctx)
 {
     kz_value_buffer *buf = db->values;
-    size_t i;
-    int rc = KZ_OK;
+    int rc;
     if (buf == NULL)
         return KZ_OK;
     db->values = NULL; /* the reads below must not flush again */
-    for (i = 0; i < buf->n_blocks && rc == KZ_OK; i++)
-        rc = kz_store__write_block(db, ctx, buf->level, buf->blocks[i].period,
-                                   buf->blocks[i].variable, &buf->blocks[i].b);
+    rc = apply_pending(db, ctx, buf);
     buffer_free(buf);
     return rc;
 }
@@ -382,7 +464,7 @@ static char *dup_string(const char *s)
     return d;
 }
 
-/* The buffer for `level`, writing back another level's blocks first. */
+/* The buffer for `level`, writing another level's values first. */
 static int buffer_for(kz_db *db, kz_ctx *ctx, const char *level, kz_value_buffer **out)
 {
     kz_value_buffer *buf;
@@ -393,7 +475,10 @@ static int buffer_for(kz_db *db, kz_ctx *ctx, const char *level, kz_value_buffer
     }
     if ((rc = kz_store__flush_values(db, ctx)) != KZ_OK)
         return rc;
-    if ((buf = calloc(1, sizeof(*buf))) == NULL || (buf->level = dup_string(level)) == NULL) {
+    if ((buf = calloc(1, sizeof(*buf))) == NULL || (buf->level = dup_string(level)) == NULL ||
+        (buf->cells = malloc(PENDING_MAX * sizeof(pending))) == NULL) {
+        if (buf != NULL)
+            free(buf->level);
         free(buf);
         return kz_ctx__error(ctx, KZ_E_NOMEM, "out of memory");
     }
@@ -407,81 +492,81 @@ static int buffer_for(kz_db *db, kz_ctx *ctx, const char *level, kz_value_buffer
     return KZ_OK;
 }
 
-/* The open block of (period, variable), read from the database if it is
- * there, else empty. */
-static int block_for(kz_db *db, kz_ctx *ctx, kz_value_buffer *buf, const char *period,
-                     const char *variable, kz_store_block **out)
+/* The index of block (period, variable) in the buffer, added if new. */
+static long block_index(kz_ctx *ctx, kz_value_buffer *buf, const char *period, const char *variable)
 {
     char name[512];
-    open_block *ob;
-    long at;
-    int rc, found;
     size_t lp = strlen(period), lv = strlen(variable);
-    if (lp + lv + 2 > sizeof(name))
-        return kz_ctx__error(ctx, KZ_E_INPUT, "variable name \"%s\" too long", variable);
+    long at;
+    if (lp + lv + 2 > sizeof(name)) {
+        kz_ctx__error(ctx, KZ_E_INPUT, "variable name \"%s\" too long", variable);
+        return -1;
+    }
     /* "period\x1fvariable"; memcpy, as this runs once per value */
     memcpy(name, period, lp);
     name[lp] = '\x1f';
     memcpy(name + lp + 1, variable, lv + 1);
-    if (buf->by_name != NULL && (at = kz_strmap__get(buf->by_name, name)) >= 0) {
-        *out = &buf->blocks[at].b;
-        return KZ_OK;
-    }
-    if (buf->cells + buf->keys.n > BUFFER_CELLS && buf->n_blocks > 0) {
-        /* Write back, keep the level's keys. */
-        for (at = 0; (size_t)at < buf->n_blocks; at++) {
-            open_block *w = &buf->blocks[at];
-            if ((rc = kz_store__write_block(db, ctx, buf->level, w->period, w->variable, &w->b)) !=
-                KZ_OK)
-                return rc;
-        }
-        buffer_clear(buf);
-    }
+    if (buf->by_name != NULL && (at = kz_strmap__get(buf->by_name, name)) >= 0)
+        return at;
     if (buf->by_name == NULL && (buf->by_name = kz_strmap__new()) == NULL)
-        return kz_ctx__error(ctx, KZ_E_NOMEM, "out of memory");
-    if (buf->n_blocks == buf->cap) {
-        size_t cap = buf->cap ? 2 * buf->cap : 64;
-        open_block *more = realloc(buf->blocks, cap * sizeof(*more));
-        if (more == NULL)
-            return kz_ctx__error(ctx, KZ_E_NOMEM, "out of memory");
-        buf->blocks = more;
-        buf->cap = cap;
+        goto nomem;
+    if (buf->n_blocks == buf->cap_blocks) {
+        size_t cap = buf->cap_blocks ? 2 * buf->cap_blocks : 64;
+        char **p = realloc(buf->period, cap * sizeof(char *));
+        char **v;
+        if (p != NULL)
+            buf->period = p;
+        if (p == NULL || (v = realloc(buf->variable, cap * sizeof(char *))) == NULL)
+            goto nomem;
+        buf->variable = v;
+        buf->cap_blocks = cap;
     }
-    ob = &buf->blocks[buf->n_blocks];
-    memset(ob, 0, sizeof(*ob));
-    if ((ob->period = dup_string(period)) == NULL ||
-        (ob->variable = dup_string(variable)) == NULL ||
-        (rc = kz_store__block_alloc(ctx, &ob->b, buf->keys.n)) != KZ_OK) {
-        free(ob->period);
-        free(ob->variable);
-        return kz_ctx__error(ctx, KZ_E_NOMEM, "out of memory");
-    }
+    buf->period[buf->n_blocks] = dup_string(period);
+    buf->variable[buf->n_blocks] = dup_string(variable);
     buf->n_blocks++;
-    buf->cells += buf->keys.n;
-    if (kz_strmap__put(buf->by_name, name, (long)(buf->n_blocks - 1), NULL) < 0)
-        return kz_ctx__error(ctx, KZ_E_NOMEM, "out of memory");
-    /* The stored block, read without flushing this buffer. */
-    db->values = NULL;
-    rc = kz_store__read_block(db, ctx, buf->level, period, variable, &ob->b, &found);
-    db->values = buf;
-    if (rc != KZ_OK)
-        return rc;
-    ob->b.level = buf->level;
-    *out = &ob->b;
-    return KZ_OK;
+    if (buf->period[buf->n_blocks - 1] == NULL || buf->variable[buf->n_blocks - 1] == NULL ||
+        kz_strmap__put(buf->by_name, name, (long)(buf->n_blocks - 1), NULL) < 0)
+        goto nomem;
+    return (long)(buf->n_blocks - 1);
+nomem:
+    kz_ctx__error(ctx, KZ_E_NOMEM, "out of memory");
+    return -1;
+}
+
+/* The index of the source path in the buffer's list (usually the last). */
+static long source_index(kz_ctx *ctx, kz_value_buffer *buf, const char *source)
+{
+    char **more;
+    if (buf->n_sources > 0 && strcmp(buf->sources[buf->n_sources - 1], source) == 0)
+        return (long)buf->n_sources - 1;
+    if (buf->n_sources == UINT16_MAX) {
+        kz_ctx__error(ctx, KZ_E_INPUT, "more than %u files for one level in one import",
+                      (unsigned)UINT16_MAX);
+        return -1;
+    }
+    if ((more = realloc(buf->sources, (buf->n_sources + 1) * sizeof(char *))) == NULL ||
+        (more[buf->n_sources] = dup_string(source)) == NULL) {
+        if (more != NULL)
+            buf->sources = more;
+        kz_ctx__error(ctx, KZ_E_NOMEM, "out of memory");
+        return -1;
+    }
+    buf->sources = more;
+    return (long)buf->n_sources++;
 }
 
 int kz_store__insert_value(kz_db *db, kz_ctx *ctx, const char *level, const char *key,
-                           const char *period, const char *variable, double value, int flag)
+                           const char *period, const char *variable, double value, int flag,
+                           const char *source, long line)
 {
     kz_value_buffer *buf = NULL;
-    kz_store_block *b = NULL;
-    long i;
+    pending *c;
+    long i, block, src;
     int rc;
     if ((rc = buffer_for(db, ctx, level, &buf)) != KZ_OK)
         return rc;
     if (strcmp(key, buf->last_key) == 0 && buf->last_at >= 0) {
-        i = buf->last_at;
+        i = buf->last_at; /* a row's values share the area */
     } else {
         if ((i = kz_strmap__get(buf->keys.map, key)) < 0)
             return kz_ctx__error(ctx, KZ_E_INTERNAL, "%s %s: not an area of the level", level, key);
@@ -491,19 +576,23 @@ int kz_store__insert_value(kz_db *db, kz_ctx *ctx, const char *level, const char
             buf->last_at = i;
         }
     }
-    if ((rc = block_for(db, ctx, buf, period, variable, &b)) != KZ_OK)
-        return rc;
-    /* An aggregate from an earlier kiez compute gives way to an imported
-     * value; an imported value does not. */
-    if (b->flag[i] != KZ_CELL_ABSENT && !(b->flag[i] & KZ_CELL_COMPUTED))
-        return kz_ctx__error(ctx, KZ_E_INPUT,
-                             "%s %s, %s, %s: a value for this area, period and variable was "
-                             "imported before",
-                             level, key, period, variable);
-    /* Only real values are stored; missing and suppressed cells keep NaN. */
-    b->value[i] =
-        flag == KZ_FLAG_OK || flag == KZ_FLAG_ESTIMATED || flag == KZ_FLAG_AGGREGATED ? value : NAN;
-    b->flag[i] = (unsigned char)flag;
+    if ((block = block_index(ctx, buf, period, variable)) < 0 ||
+        (src = source_index(ctx, buf, source ? source : "")) < 0)
+        return ctx->errcode;
+    if (buf->n == PENDING_MAX) {
+        db->values = NULL; /* reads while applying must not flush */
+        rc = apply_pending(db, ctx, buf);
+        db->values = buf;
+        if (rc != KZ_OK)
+            return rc;
+    }
+    c = &buf->cells[buf->n++];
+    c->value = value;
+    c->block = (uint32_t)block;
+    c->cell = (uint32_t)i;
+    c->line = line > 0 && line < (long)UINT32_MAX ? (uint32_t)line : 0;
+    c->source = (uint16_t)src;
+    c->flag = (unsigned char)flag;
     return KZ_OK;
 }
 
