@@ -92,19 +92,22 @@ typedef struct column_spec {
 } column_spec;
 
 /*
- * Create layer `name` in `ds` with the given columns: with geometry `type`
- * in the database's CRS, or a table without geometry (wkbNone, registered
- * as "attributes" in the GeoPackage). Sets w->layer and w->defn.
+ * Create layer `name` in `ds` (with the driver's layer creation `options`)
+ * with the given columns, then one column per entry of the catalogue `cat`:
+ * with geometry `type` in the database's CRS, or a table without geometry
+ * (wkbNone, registered as "attributes" in the GeoPackage). Sets w->layer
+ * and w->defn.
  */
-static int open_layer(writer *w, GDALDatasetH ds, kz_db *db, const char *name,
-                      OGRwkbGeometryType type, const column_spec *columns, size_t n_columns)
+static int open_indicator_layer(writer *w, GDALDatasetH ds, kz_db *db, const char *name,
+                                OGRwkbGeometryType type, char **options, const column_spec *columns,
+                                size_t n_columns, const kz_store_indicator *cat, size_t n_cat)
 {
     OGRSpatialReferenceH srs = NULL;
     size_t i;
     int rc;
     if (type != wkbNone && (srs = db_srs(db)) == NULL)
         return kz_ctx__error(w->ctx, KZ_E_INTERNAL, "cannot build the CRS %s", kz_db_crs(db));
-    w->layer = GDALDatasetCreateLayer(ds, name, srs, type, NULL);
+    w->layer = GDALDatasetCreateLayer(ds, name, srs, type, options);
     if (srs != NULL)
         OSRDestroySpatialReference(srs);
     if (w->layer == NULL)
@@ -112,8 +115,21 @@ static int open_layer(writer *w, GDALDatasetH ds, kz_db *db, const char *name,
     for (i = 0; i < n_columns; i++)
         if ((rc = add_field(w->ctx, w->path, w->layer, columns[i].name, columns[i].type)) != KZ_OK)
             return rc;
+    for (i = 0; i < n_cat; i++) {
+        /* Classes are whole numbers: integer columns, so QGIS categorises them. */
+        OGRFieldType t = strcmp(cat[i].kind, "class") == 0 ? OFTInteger : OFTReal;
+        if ((rc = add_field(w->ctx, w->path, w->layer, cat[i].name, t)) != KZ_OK)
+            return rc;
+    }
     w->defn = OGR_L_GetLayerDefn(w->layer);
     return KZ_OK;
+}
+
+/* open_indicator_layer without options and catalogue columns. */
+static int open_layer(writer *w, GDALDatasetH ds, kz_db *db, const char *name,
+                      OGRwkbGeometryType type, const column_spec *columns, size_t n_columns)
+{
+    return open_indicator_layer(w, ds, db, name, type, NULL, columns, n_columns, NULL, 0);
 }
 
 #define N_COLUMNS(a) (sizeof(a) / sizeof((a)[0]))
@@ -143,29 +159,15 @@ static int area_row(const kz_store_area *a, void *payload)
 static int write_level(GDALDatasetH ds, kz_db *db, kz_ctx *ctx, const char *path, const char *level,
                        const kz_store_indicator *cat, size_t n_cat, char **options)
 {
-    OGRSpatialReferenceH srs = db_srs(db);
+    static const column_spec columns[] = {
+        {"key", OFTString}, {"name", OFTString}, {"parent_key", OFTString}};
     writer w = {ctx, path, NULL, NULL, n_cat, 0};
     char period[11];
-    size_t i;
     int rc;
 
-    if (srs == NULL)
-        return kz_ctx__error(ctx, KZ_E_INTERNAL, "cannot build the CRS %s", kz_db_crs(db));
-    w.layer = GDALDatasetCreateLayer(ds, level, srs, wkbMultiPolygon, options);
-    OSRDestroySpatialReference(srs);
-    if (w.layer == NULL)
-        return gdal_fail(ctx, path, "cannot create a layer");
-    if ((rc = add_field(ctx, path, w.layer, "key", OFTString)) != KZ_OK ||
-        (rc = add_field(ctx, path, w.layer, "name", OFTString)) != KZ_OK ||
-        (rc = add_field(ctx, path, w.layer, "parent_key", OFTString)) != KZ_OK)
+    if ((rc = open_indicator_layer(&w, ds, db, level, wkbMultiPolygon, options, columns,
+                                   N_COLUMNS(columns), cat, n_cat)) != KZ_OK)
         return rc;
-    for (i = 0; i < n_cat; i++) {
-        /* Classes are whole numbers: integer columns, so QGIS categorises them. */
-        OGRFieldType type = strcmp(cat[i].kind, "class") == 0 ? OFTInteger : OFTReal;
-        if ((rc = add_field(ctx, path, w.layer, cat[i].name, type)) != KZ_OK)
-            return rc;
-    }
-    w.defn = OGR_L_GetLayerDefn(w.layer);
     if ((rc = kz_store__latest_period(db, ctx, level, period)) != KZ_OK)
         return rc;
     GDALSetMetadataItem((GDALMajorObjectH)w.layer, "KIEZ_PERIOD", period, NULL);
@@ -270,6 +272,10 @@ static int time_rows(const kz_store_area *a, const double *values, void *payload
 static int write_timeline(GDALDatasetH ds, kz_db *db, kz_ctx *ctx, const char *path,
                           const char *level, const kz_store_indicator *cat, size_t n_cat)
 {
+    static const column_spec columns[] = {{"key", OFTString},
+                                          {"name", OFTString},
+                                          {"period_start", OFTDate},
+                                          {"period_end", OFTDate}};
     OGRSpatialReferenceH srs;
     time_writer t;
     char **periods = NULL, name[256];
@@ -279,31 +285,15 @@ static int write_timeline(GDALDatasetH ds, kz_db *db, kz_ctx *ctx, const char *p
     memset(&t, 0, sizeof(t));
     if ((rc = kz_store__level_periods(db, ctx, level, &periods, &n)) != KZ_OK || n < 2)
         goto done;
-    if ((srs = db_srs(db)) == NULL) {
-        rc = kz_ctx__error(ctx, KZ_E_INTERNAL, "cannot build the CRS %s", kz_db_crs(db));
-        goto done;
-    }
     snprintf(name, sizeof(name), "%s_time", level);
-    t.tolerance = OSRIsGeographic(srs) ? 1e-4 : 10.0;
     t.w.ctx = ctx;
     t.w.path = path;
     t.w.n_ind = n_cat;
-    t.w.layer = GDALDatasetCreateLayer(ds, name, srs, wkbMultiPolygon, NULL);
-    OSRDestroySpatialReference(srs);
-    if (t.w.layer == NULL) {
-        rc = gdal_fail(ctx, path, "cannot create a layer");
+    if ((rc = open_indicator_layer(&t.w, ds, db, name, wkbMultiPolygon, NULL, columns,
+                                   N_COLUMNS(columns), cat, n_cat)) != KZ_OK)
         goto done;
-    }
-    if ((rc = add_field(ctx, path, t.w.layer, "key", OFTString)) != KZ_OK ||
-        (rc = add_field(ctx, path, t.w.layer, "name", OFTString)) != KZ_OK ||
-        (rc = add_field(ctx, path, t.w.layer, "period_start", OFTDate)) != KZ_OK ||
-        (rc = add_field(ctx, path, t.w.layer, "period_end", OFTDate)) != KZ_OK)
-        goto done;
-    for (i = 0; i < n_cat; i++)
-        if ((rc = add_field(ctx, path, t.w.layer, cat[i].name,
-                            strcmp(cat[i].kind, "class") == 0 ? OFTInteger : OFTReal)) != KZ_OK)
-            goto done;
-    t.w.defn = OGR_L_GetLayerDefn(t.w.layer);
+    srs = OGR_L_GetSpatialRef(t.w.layer);
+    t.tolerance = srs != NULL && OSRIsGeographic(srs) ? 1e-4 : 10.0;
     t.start = malloc(n * sizeof(time_date));
     t.end = malloc(n * sizeof(time_date));
     if (t.start == NULL || t.end == NULL) {
@@ -350,9 +340,9 @@ static int write_series(GDALDatasetH ds, kz_db *db, kz_ctx *ctx, const char *pat
     return KZ_OK;
 }
 
-static int object_row(const kz_store_object *o, void *payload)
+/* A new feature of w's layer with the point (x, y); NULL if out of memory. */
+static OGRFeatureH point_feature(const writer *w, double x, double y)
 {
-    writer *w = payload;
     OGRFeatureH feat = OGR_F_Create(w->defn);
     OGRGeometryH g = OGR_G_CreateGeometry(wkbPoint);
     if (feat == NULL || g == NULL) {
@@ -360,14 +350,23 @@ static int object_row(const kz_store_object *o, void *payload)
             OGR_F_Destroy(feat);
         if (g)
             OGR_G_DestroyGeometry(g);
-        return kz_ctx__error(w->ctx, KZ_E_NOMEM, "out of memory");
+        return NULL;
     }
+    OGR_G_SetPoint_2D(g, 0, x, y);
+    OGR_F_SetGeometryDirectly(feat, g);
+    return feat;
+}
+
+static int object_row(const kz_store_object *o, void *payload)
+{
+    writer *w = payload;
+    OGRFeatureH feat = point_feature(w, o->x, o->y);
+    if (feat == NULL)
+        return kz_ctx__error(w->ctx, KZ_E_NOMEM, "out of memory");
     set_text(feat, 0, o->id);
     set_text(feat, 1, o->name);
     set_text(feat, 2, o->category);
     set_real(feat, 3, o->capacity);
-    OGR_G_SetPoint_2D(g, 0, o->x, o->y);
-    OGR_F_SetGeometryDirectly(feat, g);
     return write_feature(w, feat);
 }
 
@@ -387,21 +386,13 @@ static int write_objects(GDALDatasetH ds, kz_db *db, kz_ctx *ctx, const char *pa
 static int demand_row(const kz_store_demand_point *pt, void *payload)
 {
     writer *w = payload;
-    OGRFeatureH feat = OGR_F_Create(w->defn);
-    OGRGeometryH g = OGR_G_CreateGeometry(wkbPoint);
-    if (feat == NULL || g == NULL) {
-        if (feat)
-            OGR_F_Destroy(feat);
-        if (g)
-            OGR_G_DestroyGeometry(g);
+    OGRFeatureH feat = point_feature(w, pt->x, pt->y);
+    if (feat == NULL)
         return kz_ctx__error(w->ctx, KZ_E_NOMEM, "out of memory");
-    }
     set_text(feat, 0, pt->area_key);
     set_real(feat, 1, pt->weight);
     set_real(feat, 2, pt->distance);
     set_real(feat, 3, pt->access);
-    OGR_G_SetPoint_2D(g, 0, pt->x, pt->y);
-    OGR_F_SetGeometryDirectly(feat, g);
     return write_feature(w, feat);
 }
 

@@ -44,6 +44,21 @@ int kz_cli_fail(const kz_cli *cli, const char *cmd, int rc);
  * return exit code 1. */
 int kz_cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* A command's "--name VALUE" option: the value goes to *value. */
+typedef struct kz_cli_opt {
+    const char *name;
+    const char **value;
+} kz_cli_opt;
+
+/*
+ * Parse "DB [--name VALUE]..." (argv[0] is the command): --help prints
+ * `usage` to stdout. Returns -1 to go on, else the exit code: 0 after
+ * --help, 1 after a usage error (an unknown option or one without its
+ * value, a second database).
+ */
+int kz_cli_db_args(const char **db, const char *cmd, const char *usage, int argc, char **argv,
+                   const kz_cli_opt *opts, size_t n_opts);
+
 /* True if `arg` is --help or -h. */
 int kz_cli_is_help(const char *arg);
 

@@ -1,114 +1,10 @@
 /*
  * kiez count AREAS POINTS: points (and capacity sums, per category) per area.
- *
- * Also home of the helpers the coverage commands share (count, nearest,
- * access); they are declared again in cmd_nearest.c and cmd_access.c.
  */
-#include "cli.h"
-#include "kiez/coverage.h"
-#include "kiez/layer.h"
-#include "kiez/table.h"
+#include "coverage_args.h"
 
-#include <jansson.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* ---- helpers shared by the coverage commands -------------------------- */
-
-int kz_cli_cov_numbers(double *out, size_t *bad, const char *cmd, const kz_layer *l, size_t f,
-                       const char *field);
-int kz_cli_cov_area_set(kz_area_set *set, const kz_layer *areas);
-void kz_cli_cov_area_set_free(kz_area_set *set);
-int kz_cli_cov_projected(const char *cmd, const kz_layer *l, const char *name);
-int kz_cli_cov_option(const char **out, int *i, int argc, char **argv, const char *name);
-
-/*
- * Parse a numeric field of every feature (capacity, population). Numbers
- * stored as text are parsed with kz_value_parse (decimal point, no
- * thousands separator). Missing or unreadable values count as 0; how many,
- * and the first feature, are reported on stderr. Returns 0 or -1 (no memory).
- */
-int kz_cli_cov_numbers(double *out, size_t *bad, const char *cmd, const kz_layer *l, size_t f,
-                       const char *field)
-{
-    size_t i, n = kz_layer_count(l), first = 0;
-    *bad = 0;
-    for (i = 0; i < n; i++) {
-        const char *text = kz_layer_field(l, i, f);
-        int flag = KZ_FLAG_MISSING;
-        double v = 0;
-        if (text == NULL || kz_value_parse(&v, &flag, text, '.', KZ_THOUSANDS_NONE) != KZ_OK ||
-            (flag != KZ_FLAG_OK && flag != KZ_FLAG_ESTIMATED) || !isfinite(v)) {
-            if ((*bad)++ == 0)
-                first = i;
-            v = 0;
-        }
-        out[i] = v;
-    }
-    if (*bad > 0) {
-        const char *key = kz_layer_key(l, first), *text = kz_layer_field(l, first, f);
-        fprintf(stderr,
-                "kiez %s: warning: %s: %zu of %zu features have no number in \"%s\" (first: "
-                "feature %lld%s%s%s, value \"%s\"); they count as 0\n",
-                cmd, kz_layer_source(l), *bad, n, field, kz_layer_fid(l, first),
-                key ? " (key \"" : "", key ? key : "", key ? "\")" : "", text ? text : "");
-    }
-    return 0;
-}
-
-/* WKB arrays of an area layer for the kernels; free with _free(). */
-int kz_cli_cov_area_set(kz_area_set *set, const kz_layer *areas)
-{
-    size_t i, n = kz_layer_count(areas);
-    const unsigned char **wkb = malloc((n ? n : 1) * sizeof(*wkb));
-    size_t *size = malloc((n ? n : 1) * sizeof(size_t));
-    if (wkb == NULL || size == NULL) {
-        free(wkb);
-        free(size);
-        return -1;
-    }
-    for (i = 0; i < n; i++)
-        wkb[i] = kz_layer_wkb(areas, i, &size[i]);
-    set->wkb = wkb;
-    set->wkb_size = size;
-    set->n = n;
-    return 0;
-}
-
-void kz_cli_cov_area_set_free(kz_area_set *set)
-{
-    free((void *)set->wkb);
-    free((void *)set->wkb_size);
-}
-
-/* Distances need metres: refuse a geographic CRS (degrees). Returns 0 or
- * the exit code 2 after a message. */
-int kz_cli_cov_projected(const char *cmd, const kz_layer *l, const char *name)
-{
-    const char *wkt = kz_layer_crs_wkt(l);
-    if (strncmp(wkt, "GEOGCRS", 7) == 0 || strncmp(wkt, "GEOGCS", 6) == 0) {
-        fprintf(stderr,
-                "kiez %s: %s is in longitude/latitude (degrees); distances need a projected "
-                "CRS in metres: add --crs EPSG:25833 (or your UTM zone)\n",
-                cmd, name);
-        return 2;
-    }
-    return 0;
-}
-
-/* "--name VALUE": the value, advancing *i; NULL and an error if missing. */
-int kz_cli_cov_option(const char **out, int *i, int argc, char **argv, const char *name)
-{
-    if (strcmp(argv[*i], name) != 0)
-        return 0;
-    if (*i + 1 >= argc) {
-        *out = NULL;
-        return -1;
-    }
-    *out = argv[++*i];
-    return 1;
-}
 
 /* ---- categories ------------------------------------------------------- */
 
@@ -180,10 +76,10 @@ static void help(void)
 
 int kz_cmd_count(int argc, char **argv, kz_cli *cli)
 {
-    const char *cmd = "count", *pos[2] = {NULL, NULL}, *key = NULL, *label = NULL;
-    const char *capacity = NULL, *category = NULL, *outpath = NULL, *layer_name = NULL, *v = NULL;
-    long threads = 0;
-    int i, npos = 0, rc = 0, r, *cat = NULL;
+    const char *cmd = "count", *capacity = NULL, *category = NULL;
+    const kz_cli_opt own[] = {{"--capacity", &capacity}, {"--category", &category}};
+    kz_cov_args args;
+    int rc = 0, r, *cat = NULL;
     kz_layer_options ao, po;
     kz_layer *areas = NULL, *points = NULL;
     kz_area_set set = {NULL, NULL, 0};
@@ -194,39 +90,16 @@ int kz_cmd_count(int argc, char **argv, kz_cli *cli)
     const char **cat_names = NULL, *fields[2];
     size_t n_fields = 0, f_cap = 0, f_cat = 0;
 
-    for (i = 1; i < argc; i++) {
-        if (kz_cli_is_help(argv[i])) {
-            help();
-            return 0;
-        }
-        if ((r = kz_cli_cov_option(&key, &i, argc, argv, "--key")) ||
-            (r = kz_cli_cov_option(&label, &i, argc, argv, "--label")) ||
-            (r = kz_cli_cov_option(&capacity, &i, argc, argv, "--capacity")) ||
-            (r = kz_cli_cov_option(&category, &i, argc, argv, "--category")) ||
-            (r = kz_cli_cov_option(&outpath, &i, argc, argv, "-o")) ||
-            (r = kz_cli_cov_option(&outpath, &i, argc, argv, "--output")) ||
-            (r = kz_cli_cov_option(&layer_name, &i, argc, argv, "--layer")) ||
-            (r = kz_cli_cov_option(&v, &i, argc, argv, "--threads"))) {
-            if (r < 0)
-                return kz_cli_usage_error(cmd, "%s needs a value", argv[i]);
-            if (strcmp(argv[i - 1], "--threads") == 0 && kz_cli_parse_long(&threads, v) != 0)
-                return kz_cli_usage_error(cmd, "--threads needs a number, not \"%s\"", v);
-            continue;
-        }
-        if (argv[i][0] == '-' && argv[i][1] != '\0')
-            return kz_cli_usage_error(cmd, "unknown option %s", argv[i]);
-        if (npos == 2)
-            return kz_cli_usage_error(cmd, "too many arguments (\"%s\")", argv[i]);
-        pos[npos++] = argv[i];
-    }
-    if (npos < 2)
-        return kz_cli_usage_error(cmd, "needs AREAS and POINTS");
+    if ((rc = kz_cli_cov_parse(&args, cmd, argc, argv, own, sizeof(own) / sizeof(own[0]),
+                               KZ_COV_THREADS_NOW, "AREAS and POINTS", help)) >= 0)
+        return rc;
+    rc = 0;
 
     memset(&ao, 0, sizeof(ao));
     ao.kind = KZ_GEOM_AREAS;
-    ao.key_field = key;
-    ao.label_field = label;
-    if ((r = kz_layer_read(&areas, cli->ctx, pos[0], &ao)) != KZ_OK) {
+    ao.key_field = args.key;
+    ao.label_field = args.label;
+    if ((r = kz_layer_read(&areas, cli->ctx, args.pos[0], &ao)) != KZ_OK) {
         rc = kz_cli_fail(cli, cmd, r);
         goto done;
     }
@@ -243,7 +116,7 @@ int kz_cmd_count(int argc, char **argv, kz_cli *cli)
     }
     po.fields = fields;
     po.n_fields = n_fields;
-    if ((r = kz_layer_read(&points, cli->ctx, pos[1], &po)) != KZ_OK) {
+    if ((r = kz_layer_read(&points, cli->ctx, args.pos[1], &po)) != KZ_OK) {
         rc = kz_cli_fail(cli, cmd, r);
         goto done;
     }
@@ -254,9 +127,8 @@ int kz_cmd_count(int argc, char **argv, kz_cli *cli)
     pts.y = kz_layer_ys(points);
     pts.n = kz_layer_count(points);
     if (capacity) {
-        cap = malloc((pts.n ? pts.n : 1) * sizeof(double));
-        if (cap == NULL || kz_cli_cov_numbers(cap, &bad, cmd, points, f_cap, capacity) != 0)
-            goto nomem;
+        if ((rc = kz_cli_cov_weights(&cap, &bad, cmd, points, f_cap, capacity)) != 0)
+            goto done;
         pts.weight = cap;
     }
     if (category) {
@@ -264,12 +136,13 @@ int kz_cmd_count(int argc, char **argv, kz_cli *cli)
             goto nomem;
         pts.category = cat;
     }
-    if ((r = kz_coverage_count(&c, cli->ctx, &set, &pts, n_cat, (int)threads, NULL)) != KZ_OK) {
+    if ((r = kz_coverage_count(&c, cli->ctx, &set, &pts, n_cat, (int)args.threads, NULL)) !=
+        KZ_OK) {
         rc = kz_cli_fail(cli, cmd, r);
         goto done;
     }
 
-    if (outpath) {
+    if (args.outpath) {
         size_t nc = 1 + (capacity ? 1 : 0) + n_cat, col = 0;
         kz_column *cols = calloc(nc, sizeof(kz_column));
         long long *percat = n_cat ? malloc(n_cat * set.n * sizeof(long long) + 1) : NULL;
@@ -291,7 +164,7 @@ int kz_cmd_count(int argc, char **argv, kz_cli *cli)
                 cols[col++] = (kz_column){"capacity", KZ_COL_REAL, c->weight, NULL, NULL};
             for (k = 0; k < n_cat; k++)
                 cols[col++] = (kz_column){names[k], KZ_COL_INTEGER, NULL, percat + k * set.n, NULL};
-            r = kz_layer_write(cli->ctx, areas, outpath, layer_name, cols, nc);
+            r = kz_layer_write(cli->ctx, areas, args.outpath, args.layer_name, cols, nc);
         }
         for (k = 0; names && k < n_cat; k++)
             free(names[k]);
@@ -311,8 +184,8 @@ int kz_cmd_count(int argc, char **argv, kz_cli *cli)
         for (k = 0; k < n_cat; k++)
             json_array_append_new(cats, json_string(cat_names[k]));
         json_object_set_new(doc, "command", json_string("count"));
-        json_object_set_new(doc, "areas_source", json_string(pos[0]));
-        json_object_set_new(doc, "points_source", json_string(pos[1]));
+        json_object_set_new(doc, "areas_source", json_string(args.pos[0]));
+        json_object_set_new(doc, "points_source", json_string(args.pos[1]));
         json_object_set_new(doc, "areas", json_integer((json_int_t)set.n));
         json_object_set_new(doc, "points", json_integer((json_int_t)pts.n));
         json_object_set_new(doc, "inside", json_integer((json_int_t)(pts.n - (size_t)c->outside)));
@@ -332,13 +205,7 @@ int kz_cmd_count(int argc, char **argv, kz_cli *cli)
             json_decref(cats);
         }
         for (a = 0; a < set.n; a++) {
-            json_t *o = json_object();
-            const char *ak = kz_layer_key(areas, a), *al = kz_layer_label(areas, a);
-            json_object_set_new(o, "fid", json_integer(kz_layer_fid(areas, a)));
-            if (ak)
-                json_object_set_new(o, "key", json_string(ak));
-            if (al)
-                json_object_set_new(o, "name", json_string(al));
+            json_t *o = kz_cli_cov_area_json(areas, a);
             json_object_set_new(o, "count", json_integer(c->count[a]));
             if (capacity)
                 json_object_set_new(o, "capacity", json_real(c->weight[a]));
@@ -352,22 +219,15 @@ int kz_cmd_count(int argc, char **argv, kz_cli *cli)
             json_array_append_new(res, o);
         }
         json_object_set_new(doc, "results", res);
-        if (json_dumpf(doc, stdout, JSON_INDENT(1) | JSON_REAL_PRECISION(15)) != 0) {
-            json_decref(doc);
-            goto nomem;
-        }
-        fputc('\n', stdout);
-        json_decref(doc);
+        if ((rc = kz_cli_cov_print_json(cmd, doc)) != 0)
+            goto done;
     } else {
-        printf("%s\tcount%s", key ? "key" : "fid", capacity ? "\tcapacity" : "");
+        printf("%s\tcount%s", args.key ? "key" : "fid", capacity ? "\tcapacity" : "");
         for (k = 0; k < n_cat; k++)
             printf("\t%s", cat_names[k]);
         putchar('\n');
         for (a = 0; a < set.n; a++) {
-            if (key)
-                printf("%s", kz_layer_key(areas, a));
-            else
-                printf("%lld", kz_layer_fid(areas, a));
+            kz_cli_cov_print_area(areas, a, args.key != NULL);
             printf("\t%lld", c->count[a]);
             if (capacity)
                 printf("\t%.15g", c->weight[a]);
@@ -383,8 +243,7 @@ int kz_cmd_count(int argc, char **argv, kz_cli *cli)
                 pts.n, pts.n - (size_t)c->outside, set.n, c->outside, c->on_boundary);
     goto done;
 nomem:
-    fprintf(stderr, "kiez count: out of memory\n");
-    rc = 4;
+    rc = kz_cli_cov_nomem(cmd);
 done:
     kz_count_free(c);
     free(cap);

@@ -1,8 +1,6 @@
 /* kiez export DB [--gpkg FILE] [--geojson DIR]: write the outputs. */
 #include "cli.h"
 
-#include <string.h>
-
 static const char usage[] =
     "usage: kiez export DB.sqlite [--gpkg FILE.gpkg] [--geojson DIR]\n"
     "\n"
@@ -13,24 +11,12 @@ static const char usage[] =
 int kz_cmd_export(int argc, char **argv, kz_cli *cli)
 {
     const char *path = NULL, *gpkg = NULL, *geojson = NULL;
+    const kz_cli_opt opts[] = {{"--gpkg", &gpkg}, {"--geojson", &geojson}};
     kz_db *db = NULL;
-    int i, rc;
-    for (i = 1; i < argc; i++) {
-        if (kz_cli_is_help(argv[i])) {
-            fputs(usage, stdout);
-            return 0;
-        } else if (strcmp(argv[i], "--gpkg") == 0 && i + 1 < argc) {
-            gpkg = argv[++i];
-        } else if (strcmp(argv[i], "--geojson") == 0 && i + 1 < argc) {
-            geojson = argv[++i];
-        } else if (argv[i][0] == '-') {
-            return kz_cli_usage_error("export", "unknown option or missing value: %s", argv[i]);
-        } else if (path == NULL) {
-            path = argv[i];
-        } else {
-            return kz_cli_usage_error("export", "one database only");
-        }
-    }
+    int rc;
+    if ((rc = kz_cli_db_args(&path, "export", usage, argc, argv, opts,
+                             sizeof(opts) / sizeof(opts[0]))) >= 0)
+        return rc;
     if (path == NULL || (gpkg == NULL && geojson == NULL))
         return kz_cli_usage_error("export", "give a database and --gpkg and/or --geojson");
     if ((rc = kz_db_open(&db, cli->ctx, path)) != KZ_OK)

@@ -2,8 +2,6 @@
 #include "cli.h"
 #include "kiez/report.h"
 
-#include <string.h>
-
 static const char usage[] =
     "usage: kiez report DB.sqlite --out DIR [--level LEVEL]\n"
     "\n"
@@ -19,24 +17,12 @@ static const char usage[] =
 int kz_cmd_report(int argc, char **argv, kz_cli *cli)
 {
     const char *path = NULL, *out = NULL, *level = NULL;
+    const kz_cli_opt opts[] = {{"--out", &out}, {"--level", &level}};
     kz_db *db = NULL;
-    int i, rc;
-    for (i = 1; i < argc; i++) {
-        if (kz_cli_is_help(argv[i])) {
-            fputs(usage, stdout);
-            return 0;
-        } else if (strcmp(argv[i], "--out") == 0 && i + 1 < argc) {
-            out = argv[++i];
-        } else if (strcmp(argv[i], "--level") == 0 && i + 1 < argc) {
-            level = argv[++i];
-        } else if (argv[i][0] == '-') {
-            return kz_cli_usage_error("report", "unknown option or missing value: %s", argv[i]);
-        } else if (path == NULL) {
-            path = argv[i];
-        } else {
-            return kz_cli_usage_error("report", "one database only");
-        }
-    }
+    int rc;
+    if ((rc = kz_cli_db_args(&path, "report", usage, argc, argv, opts,
+                             sizeof(opts) / sizeof(opts[0]))) >= 0)
+        return rc;
     if (path == NULL || out == NULL)
         return kz_cli_usage_error("report", "give a database and --out DIR");
     if ((rc = kz_db_open(&db, cli->ctx, path)) != KZ_OK)

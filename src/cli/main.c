@@ -134,6 +134,31 @@ int kz_cli_usage_error(const char *cmd, const char *fmt, ...)
     return 1;
 }
 
+int kz_cli_db_args(const char **db, const char *cmd, const char *usage, int argc, char **argv,
+                   const kz_cli_opt *opts, size_t n_opts)
+{
+    int i;
+    size_t k;
+    for (i = 1; i < argc; i++) {
+        if (kz_cli_is_help(argv[i])) {
+            fputs(usage, stdout);
+            return 0;
+        }
+        for (k = 0; k < n_opts; k++)
+            if (strcmp(argv[i], opts[k].name) == 0 && i + 1 < argc)
+                break;
+        if (k < n_opts)
+            *opts[k].value = argv[++i];
+        else if (argv[i][0] == '-')
+            return kz_cli_usage_error(cmd, "unknown option or missing value: %s", argv[i]);
+        else if (*db == NULL)
+            *db = argv[i];
+        else
+            return kz_cli_usage_error(cmd, "one database only");
+    }
+    return -1;
+}
+
 int kz_cli_is_help(const char *arg)
 {
     return strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0;
