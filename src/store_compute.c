@@ -275,67 +275,139 @@ typedef struct slot {
 } slot;
 
 /*
- * Write the indicators of one area and period (rules of the former SQL):
+ * Rows of indicator_value go out BATCH_ROWS at a time through one
+ * multi-row INSERT: SQLite's work per statement (step, reset, program
+ * set-up) was half of the 2.5 s that writing 2.1 M rows took at national
+ * size (an INSERT ... SELECT of the same rows takes 1.2 s). NaN binds NULL.
+ */
+#define BATCH_ROWS 64
+
+typedef struct ind_row {
+    const char *level, *key, *period, *indicator; /* valid until the batch is written */
+    double value, numerator, denominator;
+    int flag;
+} ind_row;
+
+typedef struct row_batch {
+    sqlite3_stmt *one, *many; /* one row; BATCH_ROWS rows */
+    ind_row rows[BATCH_ROWS];
+    size_t n;
+} row_batch;
+
+static void bind_real(sqlite3_stmt *st, int i, double v)
+{
+    if (isnan(v))
+        sqlite3_bind_null(st, i);
+    else
+        sqlite3_bind_double(st, i, v);
+}
+
+static void bind_row(sqlite3_stmt *st, int base, const ind_row *r)
+{
+    sqlite3_bind_text(st, base + 1, r->level, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, base + 2, r->key, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, base + 3, r->period, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, base + 4, r->indicator, -1, SQLITE_STATIC);
+    bind_real(st, base + 5, r->value);
+    bind_real(st, base + 6, r->numerator);
+    bind_real(st, base + 7, r->denominator);
+    sqlite3_bind_int(st, base + 8, r->flag);
+}
+
+static int batch_open(kz_db *db, kz_ctx *ctx, row_batch *b)
+{
+    static const char head[] = "INSERT INTO indicator_value(level, key, period, indicator,"
+                               " value, numerator, denominator, flag) VALUES ";
+    static const char row[] = "(?,?,?,?,?,?,?,?)";
+    char sql[sizeof(head) + BATCH_ROWS * sizeof(row)];
+    size_t at = sizeof(head) - 1, i;
+    int rc;
+    memset(b, 0, sizeof(*b));
+    memcpy(sql, head, at);
+    for (i = 0; i < BATCH_ROWS; i++) {
+        if (i > 0)
+            sql[at++] = ',';
+        memcpy(sql + at, row, sizeof(row) - 1);
+        at += sizeof(row) - 1;
+    }
+    sql[at] = '\0';
+    if ((rc = kz_store__prepare(db, ctx, &b->many, sql)) != KZ_OK)
+        return rc;
+    memcpy(sql + sizeof(head) - 1, row, sizeof(row));
+    return kz_store__prepare(db, ctx, &b->one, sql);
+}
+
+/* Write the rows waiting: the full batch in one statement, a rest row by row. */
+static int batch_flush(kz_db *db, kz_ctx *ctx, row_batch *b)
+{
+    size_t i;
+    int rc = KZ_OK;
+    if (b->n == BATCH_ROWS) {
+        for (i = 0; i < b->n; i++)
+            bind_row(b->many, 8 * (int)i, &b->rows[i]);
+        rc = kz_store__step_done(db, ctx, b->many, "computing an indicator");
+    } else {
+        for (i = 0; i < b->n && rc == KZ_OK; i++) {
+            bind_row(b->one, 0, &b->rows[i]);
+            rc = kz_store__step_done(db, ctx, b->one, "computing an indicator");
+        }
+    }
+    b->n = 0;
+    return rc;
+}
+
+static void batch_close(row_batch *b)
+{
+    sqlite3_finalize(b->one);
+    sqlite3_finalize(b->many);
+    b->one = b->many = NULL;
+}
+
+/*
+ * The indicators of one area and period (rules of the former SQL):
  * ratio = numerator / denominator × scale when both have a value and the
  * denominator is not 0; flag 2 if either is suppressed, 1 if either is
  * missing or the denominator 0, else the larger flag. A count =
  * numerator × scale with the numerator's flag. Rows only where the
  * variables exist.
  */
-static int write_group(kz_db *db, kz_ctx *ctx, sqlite3_stmt *ins, const char *level,
-                       const char *key, const char *period, ratio_def *defs, size_t n_defs,
-                       const slot *slots)
+static int write_group(kz_db *db, kz_ctx *ctx, row_batch *batch, const char *level, const char *key,
+                       const char *period, ratio_def *defs, size_t n_defs, const slot *slots)
 {
     size_t i;
     int rc;
-    sqlite3_bind_text(ins, 1, level, -1, SQLITE_STATIC);
-    sqlite3_bind_text(ins, 2, key, -1, SQLITE_STATIC);
-    sqlite3_bind_text(ins, 3, period, -1, SQLITE_STATIC);
     for (i = 0; i < n_defs; i++) {
         ratio_def *d = &defs[i];
         const slot *n = &slots[d->num];
+        ind_row *r = &batch->rows[batch->n];
         if (!n->present)
             continue;
-        sqlite3_bind_text(ins, 4, d->name, -1, SQLITE_STATIC);
+        r->level = level;
+        r->key = key;
+        r->period = period;
+        r->indicator = d->name;
+        r->numerator = n->is_null ? NAN : n->value;
         if (d->den < 0) {
-            if (n->is_null)
-                sqlite3_bind_null(ins, 5);
-            else
-                sqlite3_bind_double(ins, 5, n->value * d->scale);
-            if (n->is_null)
-                sqlite3_bind_null(ins, 6);
-            else
-                sqlite3_bind_double(ins, 6, n->value);
-            sqlite3_bind_null(ins, 7);
-            sqlite3_bind_int(ins, 8, n->flag);
+            r->value = n->is_null ? NAN : n->value * d->scale;
+            r->denominator = NAN;
+            r->flag = n->flag;
         } else {
             const slot *q = &slots[d->den];
             int bad;
             if (!q->present)
                 continue;
             bad = n->is_null || q->is_null || q->value == 0.0;
-            if (bad)
-                sqlite3_bind_null(ins, 5);
-            else
-                sqlite3_bind_double(ins, 5, n->value / q->value * d->scale);
-            if (n->is_null)
-                sqlite3_bind_null(ins, 6);
-            else
-                sqlite3_bind_double(ins, 6, n->value);
-            if (q->is_null)
-                sqlite3_bind_null(ins, 7);
-            else
-                sqlite3_bind_double(ins, 7, q->value);
-            sqlite3_bind_int(ins, 8,
-                             n->flag == KZ_FLAG_SUPPRESSED || q->flag == KZ_FLAG_SUPPRESSED
-                                 ? KZ_FLAG_SUPPRESSED
-                             : bad               ? KZ_FLAG_MISSING
-                             : n->flag > q->flag ? n->flag
-                                                 : q->flag);
+            r->value = bad ? NAN : n->value / q->value * d->scale;
+            r->denominator = q->is_null ? NAN : q->value;
+            r->flag = n->flag == KZ_FLAG_SUPPRESSED || q->flag == KZ_FLAG_SUPPRESSED
+                          ? KZ_FLAG_SUPPRESSED
+                      : bad               ? KZ_FLAG_MISSING
+                      : n->flag > q->flag ? n->flag
+                                          : q->flag;
         }
-        if ((rc = kz_store__step_done(db, ctx, ins, "computing an indicator")) != KZ_OK)
-            return rc;
         d->count++;
+        if (++batch->n == BATCH_ROWS && (rc = batch_flush(db, ctx, batch)) != KZ_OK)
+            return rc;
     }
     return KZ_OK;
 }
@@ -375,7 +447,7 @@ static long intern(var_names *t, const char *s)
  * then the rows are written area by area, period by period, indicator by
  * indicator: the primary key's order of indicator_value, so they append.
  */
-static int level_indicators(kz_db *db, kz_ctx *ctx, sqlite3_stmt *ins, const char *level,
+static int level_indicators(kz_db *db, kz_ctx *ctx, row_batch *batch, const char *level,
                             ratio_def *defs, size_t n_defs, const var_names *vars, slot *slots)
 {
     kz_level_keys keys;
@@ -415,11 +487,12 @@ static int level_indicators(kz_db *db, kz_ctx *ctx, sqlite3_stmt *ins, const cha
                 slots[v].value = b->value[i];
                 slots[v].flag = KZ_CELL_FLAG(b->flag[i]);
             }
-            if ((rc = write_group(db, ctx, ins, level, keys.keys[i], periods[p], defs, n_defs,
+            if ((rc = write_group(db, ctx, batch, level, keys.keys[i], periods[p], defs, n_defs,
                                   slots)) != KZ_OK)
                 goto done;
         }
-    rc = KZ_OK;
+    /* The rows point into this level's keys and periods: out before they go. */
+    rc = batch_flush(db, ctx, batch);
     goto done;
 nomem:
     rc = kz_ctx__error(ctx, KZ_E_NOMEM, "out of memory computing the indicators of %s", level);
@@ -437,7 +510,8 @@ done:
 
 int kz_compute_indicators(kz_db *db, kz_ctx *ctx)
 {
-    sqlite3_stmt *cat = NULL, *ins = NULL;
+    sqlite3_stmt *cat = NULL;
+    row_batch batch;
     var_names vars;
     ratio_def *defs = NULL;
     slot *slots = NULL;
@@ -446,6 +520,7 @@ int kz_compute_indicators(kz_db *db, kz_ctx *ctx)
     int rc;
 
     memset(&vars, 0, sizeof(vars));
+    memset(&batch, 0, sizeof(batch));
     if ((rc = kz_store__exec(db, ctx,
                              "DELETE FROM indicator_value WHERE indicator IN"
                              " (SELECT name FROM indicator WHERE kind = 'ratio')")) != KZ_OK)
@@ -495,14 +570,12 @@ int kz_compute_indicators(kz_db *db, kz_ctx *ctx)
     qsort(defs, n_defs, sizeof(*defs), by_name);
     if ((slots = calloc(vars.n, sizeof(*slots))) == NULL)
         goto nomem;
-    if ((rc = kz_store__prepare(db, ctx, &ins,
-                                "INSERT INTO indicator_value(level, key, period, indicator,"
-                                " value, numerator, denominator, flag)"
-                                " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")) != KZ_OK ||
+    if ((rc = batch_open(db, ctx, &batch)) != KZ_OK ||
         (rc = kz_store__level_names(db, ctx, &levels, &n_levels)) != KZ_OK)
         goto done;
     for (i = 0; i < n_levels; i++)
-        if ((rc = level_indicators(db, ctx, ins, levels[i], defs, n_defs, &vars, slots)) != KZ_OK)
+        if ((rc = level_indicators(db, ctx, &batch, levels[i], defs, n_defs, &vars, slots)) !=
+            KZ_OK)
             goto done;
     for (i = 0; i < n_defs; i++) {
         if (defs[i].count == 0)
@@ -520,7 +593,7 @@ nomem:
     rc = kz_ctx__error(ctx, KZ_E_NOMEM, "out of memory computing indicators");
 done:
     sqlite3_finalize(cat);
-    sqlite3_finalize(ins);
+    batch_close(&batch);
     for (i = 0; i < n_defs; i++)
         free(defs[i].name);
     free(defs);
