@@ -18,6 +18,7 @@
  * values (flag 2) get neither.
  */
 #include "ctx_internal.h"
+#include "dirs.h"
 #include "kiez/effect.h"
 #include "kiez/report.h"
 #include "kiez/style.h"
@@ -1869,28 +1870,6 @@ static int write_area_page(atlas *at, size_t ai)
 
 /* ---- driver ---- */
 
-static int make_dirs(kz_ctx *ctx, const char *dir)
-{
-    char buf[PATH_LEN];
-    size_t i, n = strlen(dir);
-    if (n == 0 || n >= sizeof(buf))
-        return kz_ctx__error(ctx, KZ_E_USAGE, "atlas folder \"%s\": bad path", dir);
-    memcpy(buf, dir, n + 1);
-    for (i = 1; i <= n; i++) {
-        if (buf[i] == '/' || buf[i] == '\0') {
-            char c = buf[i];
-            buf[i] = '\0';
-            if (mkdir(buf, 0777) != 0 && errno != EEXIST)
-                return kz_ctx__error(ctx, KZ_E_IO, "%s: cannot create the folder: %s", buf,
-                                     strerror(errno));
-            buf[i] = c;
-        }
-    }
-    if (access(dir, W_OK) != 0)
-        return kz_ctx__error(ctx, KZ_E_IO, "%s: the atlas folder is not writable", dir);
-    return KZ_OK;
-}
-
 static const kz_store_level *find_level(const atlas *at, const char *name)
 {
     size_t i;
@@ -2093,8 +2072,8 @@ int kz_report_write(kz_db *db, kz_ctx *ctx, const char *out_dir, const char *lev
     at.db = db;
     at.ctx = ctx;
     at.dir = out_dir;
-    if ((rc = make_dirs(ctx, out_dir)) != KZ_OK || (rc = load(&at, level)) != KZ_OK ||
-        (rc = prepare(&at)) != KZ_OK)
+    if ((rc = kz_dirs__make(ctx, out_dir, "atlas folder")) != KZ_OK ||
+        (rc = load(&at, level)) != KZ_OK || (rc = prepare(&at)) != KZ_OK)
         goto done;
     kz_ctx__log(ctx, KZ_LOG_INFO, "atlas: %s, %zu areas, %zu indicators, %zu facilities, into %s",
                 at.lv->name, at.areas.n, at.n_ind, at.n_facs, out_dir);

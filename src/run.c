@@ -3,6 +3,7 @@
  */
 #include "kiez/run.h"
 #include "ctx_internal.h"
+#include "dirs.h"
 #include "kiez/compute.h"
 #include "kiez/db.h"
 #include "kiez/export.h"
@@ -23,29 +24,6 @@
 #include <unistd.h>
 
 #define PATH_LEN 4096
-
-/* mkdir -p */
-static int make_dirs(kz_ctx *ctx, const char *dir)
-{
-    char buf[PATH_LEN];
-    size_t i, n = strlen(dir);
-    if (n == 0 || n >= sizeof(buf))
-        return kz_ctx__error(ctx, KZ_E_USAGE, "output folder \"%s\": bad path", dir);
-    memcpy(buf, dir, n + 1);
-    for (i = 1; i <= n; i++) {
-        if (buf[i] == '/' || buf[i] == '\0') {
-            char c = buf[i];
-            buf[i] = '\0';
-            if (mkdir(buf, 0777) != 0 && errno != EEXIST)
-                return kz_ctx__error(ctx, KZ_E_IO, "%s: cannot create the folder: %s", buf,
-                                     strerror(errno));
-            buf[i] = c;
-        }
-    }
-    if (access(dir, W_OK) != 0)
-        return kz_ctx__error(ctx, KZ_E_IO, "%s: the output folder is not writable", dir);
-    return KZ_OK;
-}
 
 static int join(char *out, size_t size, kz_ctx *ctx, const char *a, const char *b)
 {
@@ -268,7 +246,7 @@ int kz_run(kz_ctx *ctx, const kz_project *p, const char *out_dir)
         out_dir = p->outputs.dir;
     if (out_dir == NULL)
         return kz_ctx__error(ctx, KZ_E_USAGE, "%s: no outputs.dir and no --out given", p->path);
-    if ((rc = make_dirs(ctx, out_dir)) != KZ_OK)
+    if ((rc = kz_dirs__make(ctx, out_dir, "output folder")) != KZ_OK)
         return rc;
     snprintf(name, sizeof(name), ".kiez-staging-%ld", (long)getpid());
     if ((rc = join(staging, sizeof(staging), ctx, out_dir, name)) != KZ_OK)
