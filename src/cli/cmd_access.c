@@ -62,6 +62,19 @@ static int parse_zones(double *lim, double *wt, size_t *n, const char *text)
     return *n > 0 ? 0 : -1;
 }
 
+/* One demand point's result for --json: {"fid": n, "access": A}. */
+typedef struct point_rows {
+    const kz_layer *demand;
+    const double *access;
+} point_rows;
+
+static json_t *point_row(size_t k, void *payload)
+{
+    const point_rows *p = payload;
+    return json_pack("{s:I,s:o}", "fid", (json_int_t)kz_layer_fid(p->demand, k), "access",
+                     kz_cli_cov_num(p->access[k]));
+}
+
 int kz_cmd_access(int argc, char **argv, kz_cli *cli)
 {
     const char *cmd = "access", *radius_s = NULL, *supply = NULL, *demand_f = NULL;
@@ -183,14 +196,14 @@ int kz_cmd_access(int argc, char **argv, kz_cli *cli)
                 json_object_set_new(a, "access", kz_cli_cov_num(res->area_access[k]));
                 json_array_append_new(arr, a);
             }
+            json_object_set_new(doc, "results", arr);
+            rc = kz_cli_cov_print_json(cmd, doc);
         } else {
-            for (k = 0; k < l.dem.n; k++)
-                json_array_append_new(arr, json_pack("{s:I,s:o}", "fid",
-                                                     (json_int_t)kz_layer_fid(l.demand, k),
-                                                     "access", kz_cli_cov_num(res->access[k])));
+            point_rows pr = {l.demand, res->access};
+            json_decref(arr);
+            rc = kz_cli_cov_print_json_rows(cmd, doc, l.dem.n, point_row, &pr);
         }
-        json_object_set_new(doc, "results", arr);
-        if ((rc = kz_cli_cov_print_json(cmd, doc)) != 0)
+        if (rc != 0)
             goto done;
     } else if (l.areas) {
         printf("%s\tpopulation\taccess\n", args.key ? "key" : "fid");

@@ -33,6 +33,25 @@ static void help(void)
            "  --json         one JSON document on stdout\n");
 }
 
+/* One demand point's result for --json: fid, distance, facility_fid. */
+typedef struct point_rows {
+    const kz_layer *demand, *fac;
+    const kz_nearest *res;
+} point_rows;
+
+static json_t *point_row(size_t k, void *payload)
+{
+    const point_rows *p = payload;
+    json_t *a = json_object();
+    json_object_set_new(a, "fid", json_integer(kz_layer_fid(p->demand, k)));
+    json_object_set_new(a, "distance", kz_cli_cov_num(p->res->distance[k]));
+    json_object_set_new(a, "facility_fid",
+                        p->res->facility[k] >= 0
+                            ? json_integer(kz_layer_fid(p->fac, (size_t)p->res->facility[k]))
+                            : json_null());
+    return a;
+}
+
 int kz_cmd_nearest(int argc, char **argv, kz_cli *cli)
 {
     const char *cmd = "nearest", *within_s = NULL, *weight = NULL, *only = NULL;
@@ -153,20 +172,14 @@ int kz_cmd_nearest(int argc, char **argv, kz_cli *cli)
                     json_object_set_new(a, "share_within", kz_cli_cov_num(res->area_within[k]));
                 json_array_append_new(arr, a);
             }
+            json_object_set_new(doc, "results", arr);
+            rc = kz_cli_cov_print_json(cmd, doc);
         } else {
-            for (k = 0; k < l.dem.n; k++) {
-                json_t *a = json_object();
-                json_object_set_new(a, "fid", json_integer(kz_layer_fid(l.demand, k)));
-                json_object_set_new(a, "distance", kz_cli_cov_num(res->distance[k]));
-                json_object_set_new(a, "facility_fid",
-                                    res->facility[k] >= 0 ? json_integer(kz_layer_fid(
-                                                                l.fac, (size_t)res->facility[k]))
-                                                          : json_null());
-                json_array_append_new(arr, a);
-            }
+            point_rows pr = {l.demand, l.fac, res};
+            json_decref(arr);
+            rc = kz_cli_cov_print_json_rows(cmd, doc, l.dem.n, point_row, &pr);
         }
-        json_object_set_new(doc, "results", arr);
-        if ((rc = kz_cli_cov_print_json(cmd, doc)) != 0)
+        if (rc != 0)
             goto done;
     } else if (l.areas) {
         printf("%s\tpopulation\tmean_distance%s\n", args.key ? "key" : "fid",

@@ -249,6 +249,37 @@ int kz_cli_cov_print_json(const char *cmd, json_t *doc)
     return 0;
 }
 
+int kz_cli_cov_print_json_rows(const char *cmd, json_t *doc, size_t n, kz_cli_cov_row_fn row,
+                               void *payload)
+{
+    char *head = json_dumps(doc, JSON_INDENT(1) | JSON_REAL_PRECISION(15));
+    size_t end, i;
+    json_decref(doc);
+    if (head == NULL || (end = strlen(head)) < 2 || head[end - 1] != '}') {
+        free(head);
+        return kz_cli_cov_nomem(cmd);
+    }
+    /* The members, without the closing brace; then the rows. */
+    end--;
+    while (end > 0 && (head[end - 1] == '\n' || head[end - 1] == ' '))
+        end--;
+    fwrite(head, 1, end, stdout);
+    free(head);
+    fputs(",\n \"results\": [", stdout);
+    for (i = 0; i < n; i++) {
+        json_t *r = row(i, payload);
+        int bad = r == NULL;
+        fputs(i ? ",\n  " : "\n  ", stdout);
+        if (!bad)
+            bad = json_dumpf(r, stdout, JSON_REAL_PRECISION(15)) != 0;
+        json_decref(r);
+        if (bad)
+            return kz_cli_cov_nomem(cmd);
+    }
+    fputs(n ? "\n ]\n}\n" : "]\n}\n", stdout);
+    return 0;
+}
+
 int kz_cli_cov_nomem(const char *cmd)
 {
     fprintf(stderr, "kiez %s: out of memory\n", cmd);

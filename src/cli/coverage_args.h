@@ -87,6 +87,14 @@ void kz_cli_cov_print_area(const kz_layer *areas, size_t k, int by_key);
 /* Print doc to stdout (indented, 15 digits, a newline) and release it. */
 int kz_cli_cov_print_json(const char *cmd, json_t *doc);
 
+/* Print `doc` like kz_cli_cov_print_json() with a last member "results":
+ * the n objects row(i, payload) returns (new references), each dumped on
+ * its own line as it is made, so a million demand points need no
+ * million-node tree (jansson still writes every byte). Frees doc. */
+typedef json_t *(*kz_cli_cov_row_fn)(size_t i, void *payload);
+int kz_cli_cov_print_json_rows(const char *cmd, json_t *doc, size_t n, kz_cli_cov_row_fn row,
+                               void *payload);
+
 /* "kiez <cmd>: out of memory" and exit code 4. */
 int kz_cli_cov_nomem(const char *cmd);
 
