@@ -112,22 +112,24 @@ void kz_store__block_free(kz_store_block *b)
     b->n = 0;
 }
 
-/* Fill b (allocated, b->n cells) from a row's n, value and flag columns. */
-static int take_row(kz_db *db, kz_ctx *ctx, sqlite3_stmt *st, int col, kz_store_block *b)
+/* Fill b (allocated, b->n cells) from a row whose columns col - 2 .. col + 2
+ * are period, variable, n, value, flag. */
+static int take_row(kz_ctx *ctx, sqlite3_stmt *st, int col, kz_store_block *b)
 {
     size_t n = (size_t)sqlite3_column_int64(st, col);
     const unsigned char *v = sqlite3_column_blob(st, col + 1);
     size_t v_bytes = (size_t)sqlite3_column_bytes(st, col + 1);
     const unsigned char *f = sqlite3_column_blob(st, col + 2);
     size_t f_bytes = (size_t)sqlite3_column_bytes(st, col + 2);
-    (void)db;
     if (n != b->n || v_bytes != 8 * n || f_bytes != n)
         return kz_ctx__error(ctx, KZ_E_IO,
-                             "value block %s %s %s: %lu values for %lu areas; the areas changed "
-                             "after the values were imported: re-import the tables",
-                             b->level ? b->level : "", (const char *)sqlite3_column_text(st, 0),
-                             (const char *)sqlite3_column_text(st, 1), (unsigned long)n,
-                             (unsigned long)b->n);
+                             "value block %s, %s, %s: %lu values (%lu bytes) for %lu areas; the "
+                             "areas changed after the values were imported, or the block is "
+                             "damaged: re-import the tables",
+                             b->level ? b->level : "",
+                             (const char *)sqlite3_column_text(st, col - 2),
+                             (const char *)sqlite3_column_text(st, col - 1), (unsigned long)n,
+                             (unsigned long)v_bytes, (unsigned long)b->n);
     decode_values(b->value, v, n);
     memcpy(b->flag, f, n);
     return KZ_OK;
@@ -154,7 +156,7 @@ int kz_store__read_block(kz_db *db, kz_ctx *ctx, const char *level, const char *
     kz_store__bind_text(st, 3, variable);
     b->level = level;
     if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        rc = take_row(db, ctx, st, 2, b);
+        rc = take_row(ctx, st, 2, b);
         *found = rc == KZ_OK;
     } else {
         rc = rc == SQLITE_DONE ? KZ_OK : kz_store__fail(db, ctx, KZ_E_IO, "reading values");
@@ -259,7 +261,7 @@ int kz_store__each_block(kz_db *db, kz_ctx *ctx, const char *level, const char *
         b.period = (const char *)sqlite3_column_text(st, 1);
         b.variable = (const char *)sqlite3_column_text(st, 2);
         b.keys = (const char *const *)keys[i].keys;
-        if ((rc = take_row(db, ctx, st, 3, &b)) != KZ_OK || (rc = fn(&b, payload)) != KZ_OK)
+        if ((rc = take_row(ctx, st, 3, &b)) != KZ_OK || (rc = fn(&b, payload)) != KZ_OK)
             goto done;
     }
     rc = rc == SQLITE_DONE ? KZ_OK : kz_store__fail(db, ctx, KZ_E_IO, "reading values");

@@ -76,6 +76,19 @@ def main():
                   and i.get("sha256") == hashlib.sha256(data).hexdigest(),
                   f"checksum of {i['path']}: {i.get('bytes')} {i.get('sha256')}")
         db.close()
+        # A damaged value block (its n no longer matches the level's areas):
+        # compute refuses with a message naming the block, exit 3.
+        store = os.path.join(out, "tiny.sqlite")
+        d = sqlite3.connect(store)
+        d.execute("UPDATE value_block SET n = n + 1 WHERE level = 'area'"
+                  " AND variable = 'Einwohner' AND period = '2023-12-31'")
+        d.commit()
+        d.close()
+        p = subprocess.run([KIEZ, "compute", store, "tests/data/tiny/tiny.yml"],
+                           capture_output=True, text=True)
+        check(p.returncode == 3 and "value block area, 2023-12-31, Einwohner: 5 values" in p.stderr
+              and "re-import the tables" in p.stderr,
+              f"damaged block: exit {p.returncode}, {p.stderr.strip()[-300:]!r}")
     return 1 if failures else 0
 
 
