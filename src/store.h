@@ -242,7 +242,7 @@ typedef int (*kz_store_series_fn)(const kz_store_series *row, void *payload);
 int kz_store__each_series(kz_db *db, kz_ctx *ctx, const char *level, kz_store_series_fn fn,
                           void *payload);
 /* SQL for another SQLite connection (the GeoPackage GDAL writes): *attach
- * attaches this database read-only as kiez_store (outside a transaction),
+ * attaches this database as kiez_store (outside a transaction; only read),
  * *detach undoes it; *insert copies the series of `level` (key, period,
  * indicator, value, numerator, denominator, flag; in key, period,
  * indicator order) from it into `table`. Free with kz_store__free_sql(). */

@@ -76,6 +76,19 @@ def main():
                   and i.get("sha256") == hashlib.sha256(data).hexdigest(),
                   f"checksum of {i['path']}: {i.get('bytes')} {i.get('sha256')}")
         db.close()
+        # An output folder whose name has URI characters ('?', '#', '%'):
+        # the GeoPackage export attaches the store by that path.
+        odd = os.path.join(out, "a?b#c%20d")
+        p = subprocess.run([KIEZ, "run", "tests/data/tiny/tiny.yml", "--out", odd],
+                           capture_output=True, text=True)
+        n = None
+        if p.returncode == 0:
+            g = sqlite3.connect(os.path.join(odd, "tiny.gpkg"))
+            n = g.execute("SELECT COUNT(*) FROM area_series").fetchone()[0]
+            g.close()
+        check(p.returncode == 0 and n == 16,
+              f"output folder with ?, #, %: exit {p.returncode}, {n} series rows, "
+              f"{p.stderr.strip()[-300:]!r}")
         # A damaged value block (its n no longer matches the level's areas):
         # compute refuses with a message naming the block, exit 3.
         store = os.path.join(out, "tiny.sqlite")
