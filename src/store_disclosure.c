@@ -3,7 +3,7 @@
  * (parent links, the area tree, raw counts) and how disclosure control
  * withholds indicator values.
  *
- * The table `value` keeps the true counts (the database is the statistics
+ * The value blocks keep the true counts (the database is the statistics
  * office's working copy); the decisions are recorded in two tables,
  * disclosure_cell(level, key, period, variable, status) (status 1 primary,
  * 2 secondary, as in disclosure.h) and disclosure_area(level, key, period,
