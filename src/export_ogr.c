@@ -3,6 +3,7 @@
  */
 #include "ctx_internal.h"
 #include "kiez/export.h"
+#include "ogr_internal.h"
 #include "store.h"
 #include "store_coverage.h"
 #include "store_effect.h"
@@ -576,7 +577,7 @@ int kz_export_gpkg(kz_db *db, kz_ctx *ctx, const char *path)
     kz_store_indicator *cat = NULL;
     int rc, attached = 0;
 
-    GDALAllRegister();
+    kz_ogr__register();
     if ((rc = temp_name(tmp, sizeof(tmp), ctx, path, ".gpkg")) != KZ_OK)
         return rc;
     if ((drv = GDALGetDriverByName("GPKG")) == NULL)
@@ -675,7 +676,7 @@ int kz_export_geojson(kz_db *db, kz_ctx *ctx, const char *dir)
     char **options = NULL;
     int rc;
 
-    GDALAllRegister();
+    kz_ogr__register();
     if ((drv = GDALGetDriverByName("GeoJSON")) == NULL)
         return kz_ctx__error(ctx, KZ_E_INTERNAL, "GDAL has no GeoJSON driver");
     if ((rc = kz_store__level_names(db, ctx, &levels, &n_levels)) != KZ_OK ||

@@ -13,6 +13,7 @@
  */
 #include "ctx_internal.h"
 #include "kiez/style.h"
+#include "ogr_internal.h"
 #include "store.h"
 
 #include <cpl_conv.h>
@@ -385,7 +386,7 @@ int kz_export_styles(kz_db *db, kz_ctx *ctx, const char *gpkg_path, const char *
     jb.gpkg_path = gpkg_path;
     jb.geojson_dir = geojson_dir;
     gmtime_r(&t, &jb.now);
-    GDALAllRegister();
+    kz_ogr__register();
     if ((srs = OSRNewSpatialReference(NULL)) != NULL) {
         if (OSRSetFromUserInput(srs, kz_db_crs(db)) == OGRERR_NONE)
             jb.geographic = OSRIsGeographic(srs);

@@ -3,9 +3,11 @@
  * Reprojection goes through OGR's coordinate transformation, i.e. PROJ.
  */
 #include "ctx_internal.h"
-#include "layer_internal.h"
 #include "kiez/table.h"
+#include "layer_internal.h"
 #include "ogr_internal.h"
+
+#include <pthread.h>
 
 #include <cpl_error.h>
 #include <cpl_string.h>
@@ -140,10 +142,22 @@ static int split_source(char **path, char **layer_name, const char *source)
     return *layer_name ? KZ_OK : KZ_E_NOMEM;
 }
 
+static pthread_once_t registered = PTHREAD_ONCE_INIT;
+
+static void register_drivers(void)
+{
+    GDALAllRegister();
+}
+
+void kz_ogr__register(void)
+{
+    pthread_once(&registered, register_drivers);
+}
+
 GDALDatasetH kz_layer__open(kz_ctx *ctx, const char *path, char **open_options)
 {
     GDALDatasetH ds;
-    GDALAllRegister();
+    kz_ogr__register();
     CPLPushErrorHandler(CPLQuietErrorHandler);
     CPLErrorReset();
     ds = GDALOpenEx(path, GDAL_OF_VECTOR | GDAL_OF_READONLY, NULL,
@@ -206,8 +220,8 @@ static int field_index(int *out, kz_ctx *ctx, OGRFeatureDefnH defn, const char *
             break;
         used += (size_t)w;
     }
-    return kz_ctx__error(ctx, KZ_E_INPUT, "%s: no %s field \"%s\"; the layer has: %s", source,
-                         role, name, n ? list : "no fields");
+    return kz_ctx__error(ctx, KZ_E_INPUT, "%s: no %s field \"%s\"; the layer has: %s", source, role,
+                         name, n ? list : "no fields");
 }
 
 static OGRSpatialReferenceH srs_from_user(kz_ctx *ctx, const char *crs)
@@ -245,8 +259,8 @@ static int take_geometry(kz_layer *l, kz_ctx *ctx, OGRGeometryH g, const char *w
         int size;
         if (t != wkbPolygon && t != wkbMultiPolygon)
             return kz_ctx__error(ctx, KZ_E_INPUT,
-                                 "%s: %s is a %s, not a polygon; areas must be polygons",
-                                 l->source, what, OGRGeometryTypeToName(t));
+                                 "%s: %s is a %s, not a polygon; areas must be polygons", l->source,
+                                 what, OGRGeometryTypeToName(t));
         multi = OGR_G_ForceToMultiPolygon(OGR_G_Clone(g));
         OGR_G_FlattenTo2D(multi);
         size = OGR_G_WkbSize(multi);
@@ -263,13 +277,15 @@ static int take_geometry(kz_layer *l, kz_ctx *ctx, OGRGeometryH g, const char *w
         if (t == wkbMultiPoint) {
             int parts = OGR_G_GetGeometryCount(g);
             if (parts > 1)
-                kz_ctx__log(ctx, KZ_LOG_WARN, "%s: %s is a MultiPoint of %d points; using the first",
-                            l->source, what, parts);
+                kz_ctx__log(ctx, KZ_LOG_WARN,
+                            "%s: %s is a MultiPoint of %d points; using the first", l->source, what,
+                            parts);
             p = OGR_G_GetGeometryRef(g, 0);
         } else if (t != wkbPoint) {
-            return kz_ctx__error(ctx, KZ_E_INPUT, "%s: %s is a %s, not a point; objects must be "
-                                 "points (convert polygons to centroids in a GIS)", l->source, what,
-                                 OGRGeometryTypeToName(t));
+            return kz_ctx__error(ctx, KZ_E_INPUT,
+                                 "%s: %s is a %s, not a point; objects must be "
+                                 "points (convert polygons to centroids in a GIS)",
+                                 l->source, what, OGRGeometryTypeToName(t));
         }
         l->x[l->n] = OGR_G_GetX(p, 0);
         l->y[l->n] = OGR_G_GetY(p, 0);
@@ -365,8 +381,10 @@ int kz_layer_read(kz_layer **out, kz_ctx *ctx, const char *source, const kz_laye
                                  OGR_L_GetName(GDALDatasetGetLayer(ds, k)));
                 used += w > 0 ? (size_t)w : 0;
             }
-            rc = kz_ctx__error(ctx, KZ_E_INPUT, "%s: no layer \"%s\"; the file has: %s; fix the "
-                               "layername after '|'", path, layer_name, names);
+            rc = kz_ctx__error(ctx, KZ_E_INPUT,
+                               "%s: no layer \"%s\"; the file has: %s; fix the "
+                               "layername after '|'",
+                               path, layer_name, names);
             goto done;
         }
     } else {
@@ -463,8 +481,9 @@ int kz_layer_read(kz_layer **out, kz_ctx *ctx, const char *source, const kz_laye
             ct = OCTNewCoordinateTransformation(src_trad, target);
             OSRDestroySpatialReference(src_trad);
             if (ct == NULL) {
-                rc = kz_ctx__error(ctx, KZ_E_INPUT, "%s: cannot transform from the layer's CRS to %s",
-                                   source, opts->crs);
+                rc = kz_ctx__error(ctx, KZ_E_INPUT,
+                                   "%s: cannot transform from the layer's CRS to %s", source,
+                                   opts->crs);
                 goto done;
             }
         }
@@ -478,7 +497,8 @@ int kz_layer_read(kz_layer **out, kz_ctx *ctx, const char *source, const kz_laye
         CPLFree(wkt);
     }
 
-    if (opts->crs != NULL && (rc = check_units(source, ctx, OGR_L_GetSpatialRef(lyr), lyr)) != KZ_OK)
+    if (opts->crs != NULL &&
+        (rc = check_units(source, ctx, OGR_L_GetSpatialRef(lyr), lyr)) != KZ_OK)
         goto done;
     OGR_L_ResetReading(lyr);
     while ((feat = OGR_L_GetNextFeature(lyr)) != NULL) {

@@ -11,6 +11,7 @@
  */
 #include "ctx_internal.h"
 #include "layer_internal.h"
+#include "ogr_internal.h"
 
 #include <cpl_error.h>
 #include <cpl_string.h>
@@ -339,7 +340,7 @@ int kz_layer_write(kz_ctx *ctx, const kz_layer *layer, const char *path, const c
     else
         base_name(name, sizeof(name), path, ext);
 
-    GDALAllRegister();
+    kz_ogr__register();
     CPLPushErrorHandler(CPLQuietErrorHandler);
     CPLErrorReset();
     drv = GDALGetDriverByName(driver_names[fmt]);
