@@ -7,6 +7,7 @@
 #include <openssl/evp.h>
 
 #include <stdio.h>
+#include <sys/stat.h>
 
 int kz_sha256_file(const char *path, char hex[65], long long *bytes)
 {
@@ -23,6 +24,15 @@ int kz_sha256_file(const char *path, char hex[65], long long *bytes)
     *bytes = -1;
     if ((f = fopen(path, "rb")) == NULL)
         return -1;
+    /* Only a regular file: reading a pipe (/dev/stdin) would drain the
+     * data the import is about to read. */
+    {
+        struct stat st;
+        if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+            fclose(f);
+            return -1;
+        }
+    }
     if ((md_ctx = EVP_MD_CTX_new()) == NULL || EVP_DigestInit_ex(md_ctx, EVP_sha256(), NULL) != 1)
         goto done;
     while ((got = fread(buf, 1, sizeof(buf), f)) > 0) {

@@ -550,9 +550,12 @@ static int write_findings(GDALDatasetH ds, kz_db *db, kz_ctx *ctx, const char *p
 
 /* "<path>.tmp-<pid>" next to the final file, so rename() stays on one file
  * system and is atomic. */
+/* The temporary file next to `path`; relative as "./path", because GDAL's
+ * SQLite reads a name that begins with "file:" as a URI. */
 static int temp_name(char *out, size_t size, kz_ctx *ctx, const char *path, const char *ext)
 {
-    int n = snprintf(out, size, "%s.tmp-%ld%s", path, (long)getpid(), ext);
+    int n = snprintf(out, size, "%s%s.tmp-%ld%s", path[0] == '/' ? "" : "./", path, (long)getpid(),
+                     ext);
     if (n < 0 || (size_t)n >= size)
         return kz_ctx__error(ctx, KZ_E_USAGE, "%s: path too long", path);
     return KZ_OK;

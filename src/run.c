@@ -167,9 +167,36 @@ static void db_name(char *out, size_t size, const kz_project *p)
 typedef struct side_export {
     const kz_project *p;
     const char *db_path, *staging;
-    kz_ctx *ctx; /* the thread's own, logging like the caller's */
+    kz_ctx *ctx; /* the thread's own; its log lines are kept, see keep_log */
     int rc;
+    int *levels; /* the kept log lines, passed to the caller's log after the join */
+    char **lines;
+    size_t n_lines, cap_lines;
 } side_export;
+
+/* The side thread's log: kept, so the caller's log callback only ever runs
+ * on the caller's thread (ctx.h). A line that cannot be kept is lost. */
+static void keep_log(int level, const char *message, void *payload)
+{
+    side_export *x = payload;
+    size_t len = strlen(message) + 1;
+    if (x->n_lines == x->cap_lines) {
+        size_t cap = x->cap_lines ? 2 * x->cap_lines : 16;
+        int *lv = realloc(x->levels, cap * sizeof(int));
+        char **ln;
+        if (lv == NULL)
+            return;
+        x->levels = lv;
+        if ((ln = realloc(x->lines, cap * sizeof(char *))) == NULL)
+            return;
+        x->lines = ln;
+        x->cap_lines = cap;
+    }
+    if ((x->lines[x->n_lines] = malloc(len)) == NULL)
+        return;
+    memcpy(x->lines[x->n_lines], message, len);
+    x->levels[x->n_lines++] = level;
+}
 
 static void *side_export_run(void *arg)
 {
@@ -196,6 +223,7 @@ static int export_all(kz_db *db, kz_ctx *ctx, const kz_project *p, const char *d
     char file[PATH_LEN];
     side_export x;
     pthread_t side;
+    size_t i;
     int rc = KZ_OK, started = 0;
 
     memset(&x, 0, sizeof(x));
@@ -205,9 +233,8 @@ static int export_all(kz_db *db, kz_ctx *ctx, const kz_project *p, const char *d
     if (p->outputs.geojson || p->outputs.report) {
         if ((rc = kz_ctx_new(&x.ctx)) != KZ_OK)
             return kz_ctx__error(ctx, KZ_E_NOMEM, "out of memory");
-        x.ctx->log_fn = ctx->log_fn;
-        x.ctx->log_payload = ctx->log_payload;
-        x.ctx->log_max = ctx->log_max;
+        if (ctx->log_fn != NULL)
+            kz_ctx_set_log(x.ctx, ctx->log_max, keep_log, &x);
         /* GDAL's drivers are registered by the import (layer_ogr.c), before
          * two threads use them. */
         if (pthread_create(&side, NULL, side_export_run, &x) == 0)
@@ -221,6 +248,12 @@ static int export_all(kz_db *db, kz_ctx *ctx, const kz_project *p, const char *d
     }
     if (started)
         pthread_join(side, NULL);
+    for (i = 0; i < x.n_lines; i++) {
+        ctx->log_fn(x.levels[i], x.lines[i], ctx->log_payload);
+        free(x.lines[i]);
+    }
+    free(x.lines);
+    free(x.levels);
     if (x.ctx != NULL) {
         ctx->warnings += x.ctx->warnings;
         if (rc == KZ_OK && x.rc != KZ_OK)
@@ -235,7 +268,7 @@ static int export_all(kz_db *db, kz_ctx *ctx, const kz_project *p, const char *d
 
 int kz_run(kz_ctx *ctx, const kz_project *p, const char *out_dir)
 {
-    char staging[PATH_LEN], db_path[PATH_LEN], tmp_db[PATH_LEN], name[256];
+    char staging[PATH_LEN], db_path[PATH_LEN], tmp_db[PATH_LEN], name[256], dot_dir[PATH_LEN];
     char started[21];
     kz_db *db = NULL;
     int rc;
@@ -246,6 +279,13 @@ int kz_run(kz_ctx *ctx, const kz_project *p, const char *out_dir)
         out_dir = p->outputs.dir;
     if (out_dir == NULL)
         return kz_ctx__error(ctx, KZ_E_USAGE, "%s: no outputs.dir and no --out given", p->path);
+    /* A relative folder as "./dir": the SQLite inside GDAL reads a file
+     * name that begins with "file:" as a URI. */
+    if (out_dir[0] != '/' && strncmp(out_dir, "./", 2) != 0) {
+        if (snprintf(dot_dir, sizeof(dot_dir), "./%s", out_dir) >= (int)sizeof(dot_dir))
+            return kz_ctx__error(ctx, KZ_E_USAGE, "%s: path too long", out_dir);
+        out_dir = dot_dir;
+    }
     if ((rc = kz_dirs__make(ctx, out_dir, "output folder")) != KZ_OK)
         return rc;
     snprintf(name, sizeof(name), ".kiez-staging-%ld", (long)getpid());

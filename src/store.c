@@ -136,7 +136,13 @@ int kz_store__step_done(kz_db *db, kz_ctx *ctx, sqlite3_stmt *st, const char *wh
  */
 int kz_store__begin(kz_db *db, kz_ctx *ctx)
 {
-    int rc = kz_store__exec(db, ctx, db->in_tx == 0 ? "BEGIN IMMEDIATE" : "SAVEPOINT kz");
+    /* Values buffered in the enclosing scope are written before a nested
+     * one starts, so a rollback of the nested scope (which drops the
+     * buffer) loses only its own values. */
+    int rc = db->in_tx > 0 ? kz_store__flush_values(db, ctx) : KZ_OK;
+    if (rc != KZ_OK)
+        return rc;
+    rc = kz_store__exec(db, ctx, db->in_tx == 0 ? "BEGIN IMMEDIATE" : "SAVEPOINT kz");
     if (rc == KZ_OK)
         db->in_tx++;
     return rc;
@@ -185,7 +191,14 @@ static int connect(kz_db **out, kz_ctx *ctx, const char *path, int flags)
         free(db);
         return kz_ctx__error(ctx, KZ_E_NOMEM, "out of memory");
     }
-    if (sqlite3_open_v2(path, &db->sql, flags, NULL) != SQLITE_OK) {
+    /* A relative path as "./path": this SQLite reads names that begin with
+     * "file:" as URIs (SQLITE_USE_URI), "./file:x" it takes as a file. */
+    db->open_path = path[0] == '/' ? sqlite3_mprintf("%s", path) : sqlite3_mprintf("./%s", path);
+    if (db->open_path == NULL) {
+        kz_db_close(db);
+        return kz_ctx__error(ctx, KZ_E_NOMEM, "out of memory");
+    }
+    if (sqlite3_open_v2(db->open_path, &db->sql, flags, NULL) != SQLITE_OK) {
         kz_ctx__error(ctx, KZ_E_IO, "%s: cannot open the database: %s", path,
                       db->sql ? sqlite3_errmsg(db->sql) : "out of memory");
         kz_db_close(db);
@@ -335,6 +348,7 @@ void kz_db_close(kz_db *db)
     if (db->splite)
         spatialite_cleanup_ex(db->splite);
     free(db->path);
+    sqlite3_free(db->open_path);
     free(db->crs);
     free(db);
 }

@@ -1,7 +1,7 @@
 /*
  * The SpatiaLite store adapter (store*.c): the only files that include
- * sqlite3.h and spatialite.h. This header itself includes neither. Everything SQL lives behind these functions,
- * with bound parameters and quoted identifiers only.
+ * sqlite3.h and spatialite.h. This header itself includes neither. Everything SQL lives behind
+ * these functions, with bound parameters and quoted identifiers only.
  */
 #ifndef KZ_STORE_H
 #define KZ_STORE_H
@@ -17,8 +17,9 @@ typedef struct sqlite3_stmt sqlite3_stmt;
 
 struct kz_db {
     sqlite3 *sql;
-    void *splite; /* SpatiaLite connection cache */
-    char *path;
+    void *splite;    /* SpatiaLite connection cache */
+    char *path;      /* as given, for messages */
+    char *open_path; /* as opened: relative paths as "./path" (never a URI) */
     char *crs;
     int srid;
     int in_tx;
@@ -74,15 +75,13 @@ struct kz_level_def;
 /* Register a level (replacing an earlier import of it with its areas,
  * values and indicator values). rank orders levels finest first. */
 int kz_store__put_level(kz_db *db, kz_ctx *ctx, const char *name, const char *title,
-                        const char *parent, const char *parent_match, const char *source,
-                        int rank);
+                        const char *parent, const char *parent_match, const char *source, int rank);
 
 /* Insert one area. Returns KZ_E_INPUT (with a message naming the key) when
  * the key exists in the level, unless `merge` is set: then the polygons
  * are united. */
 int kz_store__insert_area(kz_db *db, kz_ctx *ctx, const char *level, const char *key,
-                          const char *name, const unsigned char *wkb, size_t wkb_size,
-                          int merge);
+                          const char *name, const unsigned char *wkb, size_t wkb_size, int merge);
 
 /* Build level `level` by dissolving the areas of `child`, grouped by the
  * first `prefix` characters of their keys (0: one area with key/name). */
@@ -96,15 +95,14 @@ int kz_store__link_parents(kz_db *db, kz_ctx *ctx, const char *level, const char
                            int match_overlap, long *orphans);
 
 /* Record an input file; *id receives its source id. */
-int kz_store__add_source(kz_db *db, kz_ctx *ctx, const char *kind, const char *path,
-                         long long *id);
+int kz_store__add_source(kz_db *db, kz_ctx *ctx, const char *kind, const char *path, long long *id);
 
 /* Set the number of records of a source. */
 int kz_store__source_records(kz_db *db, kz_ctx *ctx, long long id, long long records);
 
 /* Record a finding of the completeness report (line <= 0: none). */
-int kz_store__add_finding(kz_db *db, kz_ctx *ctx, const char *kind, const char *source,
-                          long line, const char *level, const char *key, const char *message);
+int kz_store__add_finding(kz_db *db, kz_ctx *ctx, const char *kind, const char *source, long line,
+                          const char *level, const char *key, const char *message);
 
 /* ---- values of the variables, as column blocks (store_values.c) ---- */
 
@@ -112,7 +110,7 @@ int kz_store__add_finding(kz_db *db, kz_ctx *ctx, const char *kind, const char *
  * KZ_CELL_COMPUTED set for sums of the child level. */
 #define KZ_CELL_ABSENT 0xFF
 #define KZ_CELL_COMPUTED 0x40
-#define KZ_CELL_FLAG(byte) ((byte) & 0x3F)
+#define KZ_CELL_FLAG(byte) ((byte)&0x3F)
 
 /* One variable of one level and period: cell i is the level's area keys[i]
  * (key order). value[i] is NaN where there is no number. */
@@ -298,13 +296,11 @@ int kz_store__latest_period_of(kz_db *db, kz_ctx *ctx, const char *level, const 
 /* Values of `indicator` at `period` for the areas keys[0..n) (NaN when
  * missing or suppressed). */
 int kz_store__indicator_values(kz_db *db, kz_ctx *ctx, const char *level, const char *period,
-                               const char *indicator, char *const *keys, size_t n,
-                               double *values);
+                               const char *indicator, char *const *keys, size_t n, double *values);
 
 /* Store values of a derived indicator (NaN = missing, flag 1). */
 int kz_store__put_values(kz_db *db, kz_ctx *ctx, const char *level, const char *period,
-                         const char *indicator, char *const *keys, size_t n,
-                         const double *values);
+                         const char *indicator, char *const *keys, size_t n, const double *values);
 
 /* One area's series of an indicator between two periods, for trends. */
 typedef int (*kz_store_point_fn)(const char *key, const char *period, double value, int flag,

@@ -673,13 +673,13 @@ int kz_store__last_run(kz_db *db, kz_ctx *ctx, kz_store_run *out)
  * runs on GDAL's connection, with this database attached: 2.05 million
  * rows at national size in about 1 s of CPU, where creating them as OGR
  * features took about 6 s. GDAL creates the table; the export only reads
- * the store. The path is attached as a plain file name, not a URI, so
- * '?', '#' and '%' in it mean nothing special; names and the path are
+ * the store. The path is attached as a plain file name (db->open_path,
+ * never a URI), so '?', '#' and '%' in it mean nothing special; names and the path are
  * quoted by sqlite3_mprintf (%Q literals, %w identifiers).
  */
 int kz_store__attach_sql(kz_db *db, kz_ctx *ctx, char **attach, char **detach)
 {
-    *attach = sqlite3_mprintf("ATTACH DATABASE %Q AS kiez_store", db->path);
+    *attach = sqlite3_mprintf("ATTACH DATABASE %Q AS kiez_store", db->open_path);
     *detach = sqlite3_mprintf("DETACH DATABASE kiez_store");
     if (*attach == NULL || *detach == NULL) {
         sqlite3_free(*attach);

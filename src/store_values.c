@@ -334,7 +334,7 @@ typedef struct pending {
     double value;
     uint32_t block, cell, line;
     uint32_t next;   /* the block's next pending value (apply_pending) */
-    uint16_t source; /* index in buf->sources */
+    uint32_t source; /* index in buf->sources (files in reading order) */
     unsigned char flag;
 } pending;
 
@@ -416,8 +416,9 @@ static int apply_pending(kz_db *db, kz_ctx *ctx, kz_value_buffer *buf)
             /* An aggregate from an earlier kiez compute gives way to an
              * imported value; an imported value does not. */
             if (was != KZ_CELL_ABSENT && !(was & KZ_CELL_COMPUTED)) {
-                if (dup == NULL || p->line < dup->line)
-                    dup = p;
+                if (dup == NULL || p->source < dup->source ||
+                    (p->source == dup->source && p->line < dup->line))
+                    dup = p; /* the first repeat in reading order */
                 continue;
             }
             /* Only real values are stored; missing and suppressed cells keep NaN. */
@@ -541,11 +542,6 @@ static long source_index(kz_ctx *ctx, kz_value_buffer *buf, const char *source)
     char **more;
     if (buf->n_sources > 0 && strcmp(buf->sources[buf->n_sources - 1], source) == 0)
         return (long)buf->n_sources - 1;
-    if (buf->n_sources == UINT16_MAX) {
-        kz_ctx__error(ctx, KZ_E_INPUT, "more than %u files for one level in one import",
-                      (unsigned)UINT16_MAX);
-        return -1;
-    }
     if ((more = realloc(buf->sources, (buf->n_sources + 1) * sizeof(char *))) == NULL ||
         (more[buf->n_sources] = dup_string(source)) == NULL) {
         if (more != NULL)
@@ -593,7 +589,7 @@ int kz_store__insert_value(kz_db *db, kz_ctx *ctx, const char *level, const char
     c->block = (uint32_t)block;
     c->cell = (uint32_t)i;
     c->line = line > 0 && line < (long)UINT32_MAX ? (uint32_t)line : 0;
-    c->source = (uint16_t)src;
+    c->source = (uint32_t)src;
     c->flag = (unsigned char)flag;
     return KZ_OK;
 }

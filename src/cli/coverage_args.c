@@ -6,6 +6,7 @@
 
 #include "kiez/table.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -239,21 +240,30 @@ void kz_cli_cov_print_area(const kz_layer *areas, size_t k, int by_key)
         printf("%lld", kz_layer_fid(areas, k));
 }
 
+/* 0 when everything reached stdout, else the message and exit code 3. */
+static int written(const char *cmd)
+{
+    if (fflush(stdout) == 0 && !ferror(stdout))
+        return 0;
+    fprintf(stderr, "kiez %s: cannot write the output: %s\n", cmd, strerror(errno));
+    return 3;
+}
+
 int kz_cli_cov_print_json(const char *cmd, json_t *doc)
 {
     int r = json_dumpf(doc, stdout, JSON_INDENT(1) | JSON_REAL_PRECISION(15));
     json_decref(doc);
     if (r != 0)
-        return kz_cli_cov_nomem(cmd);
+        return written(cmd) ? 3 : kz_cli_cov_nomem(cmd);
     fputc('\n', stdout);
-    return 0;
+    return written(cmd);
 }
 
 int kz_cli_cov_print_json_rows(const char *cmd, json_t *doc, size_t n, kz_cli_cov_row_fn row,
                                void *payload)
 {
     char *head = json_dumps(doc, JSON_INDENT(1) | JSON_REAL_PRECISION(15));
-    size_t end, i;
+    size_t end, i, members = json_object_size(doc);
     json_decref(doc);
     if (head == NULL || (end = strlen(head)) < 2 || head[end - 1] != '}') {
         free(head);
@@ -265,7 +275,7 @@ int kz_cli_cov_print_json_rows(const char *cmd, json_t *doc, size_t n, kz_cli_co
         end--;
     fwrite(head, 1, end, stdout);
     free(head);
-    fputs(",\n \"results\": [", stdout);
+    fputs(members ? ",\n \"results\": [" : "\n \"results\": [", stdout);
     for (i = 0; i < n; i++) {
         json_t *r = row(i, payload);
         int bad = r == NULL;
@@ -274,10 +284,10 @@ int kz_cli_cov_print_json_rows(const char *cmd, json_t *doc, size_t n, kz_cli_co
             bad = json_dumpf(r, stdout, JSON_REAL_PRECISION(15)) != 0;
         json_decref(r);
         if (bad)
-            return kz_cli_cov_nomem(cmd);
+            return written(cmd) ? 3 : kz_cli_cov_nomem(cmd);
     }
     fputs(n ? "\n ]\n}\n" : "]\n}\n", stdout);
-    return 0;
+    return written(cmd);
 }
 
 int kz_cli_cov_nomem(const char *cmd)

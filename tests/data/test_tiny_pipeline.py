@@ -89,6 +89,29 @@ def main():
         check(p.returncode == 0 and n == 16,
               f"output folder with ?, #, %: exit {p.returncode}, {n} series rows, "
               f"{p.stderr.strip()[-300:]!r}")
+        # A relative output folder named like a URI ("file:x"), run from out.
+        p = subprocess.run([os.path.abspath(KIEZ), "run", os.path.abspath("tests/data/tiny/tiny.yml"), "--out",
+                            "file:zz"], capture_output=True, text=True, cwd=out)
+        check(p.returncode == 0 and os.path.exists(os.path.join(out, "file:zz", "tiny.gpkg")),
+              f"output folder file:zz: exit {p.returncode}, {p.stderr.strip()[-300:]!r}")
+        # A table read from a pipe (/dev/stdin): the checksum must not drain it.
+        pipe_db = os.path.join(out, "pipe.sqlite")
+        pipe_yml = os.path.join(out, "pipe.yml")
+        with open(pipe_yml, "w", encoding="utf-8") as f:
+            f.write("name: p\ncrs: EPSG:25833\nlevels:\n  - {name: area, source: %s, key: id,"
+                    " key_width: 4}\ntables:\n  - {source: /dev/stdin, level: area, key: Gebiet,"
+                    " period: 2022-12-31}\n" % os.path.abspath("tests/data/tiny/areas.geojson"))
+        subprocess.run([KIEZ, "init", pipe_db, "--crs", "EPSG:25833", "-q"], check=True)
+        with open("tests/data/tiny/pop-2022.csv", encoding="utf-8") as f:
+            p = subprocess.run([KIEZ, "import", pipe_db, pipe_yml, "-q"], input=f.read(),
+                               capture_output=True, text=True)
+        n = None
+        if p.returncode == 0:
+            d = sqlite3.connect(pipe_db)
+            n = d.execute("SELECT COUNT(*) FROM value_block").fetchone()[0]
+            d.close()
+        check(p.returncode == 0 and n, f"table from a pipe: exit {p.returncode}, {n} blocks, "
+              f"{p.stderr.strip()[-300:]!r}")
         # A damaged value block (its n no longer matches the level's areas):
         # compute refuses with a message naming the block, exit 3.
         store = os.path.join(out, "tiny.sqlite")
