@@ -27,7 +27,8 @@ int kz_store__put_derived(kz_db *db, kz_ctx *ctx, const char *name, const char *
     if ((rc = kz_store__prepare(db, ctx, &st,
                                 "INSERT INTO indicator(name, label, scale, unit, polarity,"
                                 " description, ord, kind) VALUES (?1, ?2, 1, ?3, ?4, ?5,"
-                                " (SELECT COALESCE(MAX(ord), -1) + 1 FROM indicator), ?6)")) != KZ_OK)
+                                " (SELECT COALESCE(MAX(ord), -1) + 1 FROM indicator), ?6)")) !=
+        KZ_OK)
         return rc;
     kz_store__bind_text(st, 1, name);
     kz_store__bind_text(st, 2, label);
@@ -68,8 +69,7 @@ int kz_store__latest_period_of(kz_db *db, kz_ctx *ctx, const char *level, const 
 }
 
 int kz_store__indicator_values(kz_db *db, kz_ctx *ctx, const char *level, const char *period,
-                               const char *indicator, char *const *keys, size_t n,
-                               double *values)
+                               const char *indicator, char *const *keys, size_t n, double *values)
 {
     sqlite3_stmt *st = NULL;
     size_t i;
@@ -105,7 +105,8 @@ int kz_store__put_values(kz_db *db, kz_ctx *ctx, const char *level, const char *
     int rc;
     if ((rc = kz_store__prepare(db, ctx, &st,
                                 "INSERT OR REPLACE INTO indicator_value(level, key, period,"
-                                " indicator, value, flag) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")) != KZ_OK)
+                                " indicator, value, flag) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")) !=
+        KZ_OK)
         return rc;
     for (i = 0; i < n; i++) {
         kz_store__bind_text(st, 1, level);
@@ -155,8 +156,8 @@ int kz_store__clear_statistics(kz_db *db, kz_ctx *ctx, const char *analysis)
 {
     sqlite3_stmt *st = NULL;
     int rc;
-    if ((rc = kz_store__prepare(db, ctx, &st,
-                                "DELETE FROM statistic WHERE ?1 IS NULL OR analysis = ?1")) != KZ_OK)
+    if ((rc = kz_store__prepare(
+             db, ctx, &st, "DELETE FROM statistic WHERE ?1 IS NULL OR analysis = ?1")) != KZ_OK)
         return rc;
     kz_store__bind_text(st, 1, analysis);
     rc = kz_store__step_done(db, ctx, st, "clearing statistics");

@@ -57,9 +57,8 @@ int kz_style_scheme_of(const kz_style_indicator *ind)
 {
     static const char *const units[] = {"z",       "sd", "SD", "Index", "pp", "Prozentpunkte",
                                         "%-Punkte"};
-    static const char *const parts[] = {"zscore", "index", "status", "dynamic", "change",
-                                        "_chg",   "_dev",  "diff",   "delta",   "trend",
-                                        "slope",  "cagr"};
+    static const char *const parts[] = {"zscore", "index", "status", "dynamic", "change", "_chg",
+                                        "_dev",   "diff",  "delta",  "trend",   "slope",  "cagr"};
     const char *name = ind->name ? ind->name : "";
     size_t i;
     /* A unit matches exactly or as the start of a rate ("Prozentpunkte/Jahr"). */
@@ -436,10 +435,9 @@ static void put_lisa_renderer(sbuf *b, const kz_style_indicator *ind)
  */
 static void put_class_renderer(sbuf *b, const kz_style_indicator *ind)
 {
-    static const unsigned char ramp[7][3] = {{0x45, 0x75, 0xb4}, {0x91, 0xbf, 0xdb},
-                                             {0xe0, 0xf3, 0xf8}, {0xff, 0xff, 0xbf},
-                                             {0xfe, 0xe0, 0x90}, {0xfc, 0x8d, 0x59},
-                                             {0xd7, 0x30, 0x27}};
+    static const unsigned char ramp[7][3] = {
+        {0x45, 0x75, 0xb4}, {0x91, 0xbf, 0xdb}, {0xe0, 0xf3, 0xf8}, {0xff, 0xff, 0xbf},
+        {0xfe, 0xe0, 0x90}, {0xfc, 0x8d, 0x59}, {0xd7, 0x30, 0x27}};
     static const unsigned char grey[3] = {0xd9, 0xd9, 0xd9};
     char values[16][16], labels[16][160];
     const char *p = ind->categories;
