@@ -21,15 +21,6 @@
 /* Keys and labels are capped: longer ones are data errors, not names. */
 #define KEY_MAX 256
 
-static char *dup_str(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-    if (d != NULL)
-        memcpy(d, s, n);
-    return d;
-}
-
 void kz_layer_free(kz_layer *layer)
 {
     size_t i;
@@ -128,7 +119,7 @@ static int split_source(char **path, char **layer_name, const char *source)
     *path = NULL;
     *layer_name = NULL;
     if (bar == NULL) {
-        *path = dup_str(source);
+        *path = strdup(source);
         return *path ? KZ_OK : KZ_E_NOMEM;
     }
     *path = malloc((size_t)(bar - source) + 1);
@@ -138,7 +129,7 @@ static int split_source(char **path, char **layer_name, const char *source)
     (*path)[bar - source] = '\0';
     if (strncmp(bar + 1, "layername=", 10) != 0)
         return KZ_E_USAGE;
-    *layer_name = dup_str(bar + 11);
+    *layer_name = strdup(bar + 11);
     return *layer_name ? KZ_OK : KZ_E_NOMEM;
 }
 
@@ -408,7 +399,7 @@ int kz_layer_read(kz_layer **out, kz_ctx *ctx, const char *source, const kz_laye
     }
 
     l = calloc(1, sizeof(*l));
-    if (l == NULL || (l->source = dup_str(source)) == NULL) {
+    if (l == NULL || (l->source = strdup(source)) == NULL) {
         rc = kz_ctx__error(ctx, KZ_E_NOMEM, "out of memory");
         goto done;
     }
@@ -488,12 +479,12 @@ int kz_layer_read(kz_layer **out, kz_ctx *ctx, const char *source, const kz_laye
             }
         }
         OSRExportToWkt(target, &wkt);
-        l->crs_wkt = wkt ? dup_str(wkt) : NULL;
+        l->crs_wkt = wkt ? strdup(wkt) : NULL;
         CPLFree(wkt);
     } else if (OGR_L_GetSpatialRef(lyr) != NULL) {
         char *wkt = NULL;
         OSRExportToWkt(OGR_L_GetSpatialRef(lyr), &wkt);
-        l->crs_wkt = wkt ? dup_str(wkt) : NULL;
+        l->crs_wkt = wkt ? strdup(wkt) : NULL;
         CPLFree(wkt);
     }
 
@@ -556,19 +547,19 @@ int kz_layer_read(kz_layer **out, kz_ctx *ctx, const char *source, const kz_laye
         if ((rc = take_geometry(l, ctx, g, what)) != KZ_OK)
             goto done;
         i = l->n++;
-        if (l->keys && (l->keys[i] = dup_str(key)) == NULL)
+        if (l->keys && (l->keys[i] = strdup(key)) == NULL)
             goto nomem;
         if (l->labels) {
-            l->labels[i] = dup_str(OGR_F_IsFieldSetAndNotNull(feat, label_idx)
-                                       ? OGR_F_GetFieldAsString(feat, label_idx)
-                                       : "");
+            l->labels[i] = strdup(OGR_F_IsFieldSetAndNotNull(feat, label_idx)
+                                      ? OGR_F_GetFieldAsString(feat, label_idx)
+                                      : "");
             if (l->labels[i] == NULL)
                 goto nomem;
         }
         for (f = 0; f < opts->n_fields; f++) {
             if (!OGR_F_IsFieldSetAndNotNull(feat, field_idx[f]))
                 continue;
-            l->fields[i * l->n_fields + f] = dup_str(OGR_F_GetFieldAsString(feat, field_idx[f]));
+            l->fields[i * l->n_fields + f] = strdup(OGR_F_GetFieldAsString(feat, field_idx[f]));
             if (l->fields[i * l->n_fields + f] == NULL)
                 goto nomem;
         }

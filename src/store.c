@@ -173,21 +173,12 @@ void kz_store__rollback(kz_db *db)
     db->in_tx--;
 }
 
-static char *dup_str(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-    if (d)
-        memcpy(d, s, n);
-    return d;
-}
-
 /* Open the SQLite file and attach SpatiaLite to the connection. */
 static int connect(kz_db **out, kz_ctx *ctx, const char *path, int flags)
 {
     kz_db *db = calloc(1, sizeof(*db));
     *out = NULL;
-    if (db == NULL || (db->path = dup_str(path)) == NULL) {
+    if (db == NULL || (db->path = strdup(path)) == NULL) {
         free(db);
         return kz_ctx__error(ctx, KZ_E_NOMEM, "out of memory");
     }
@@ -233,7 +224,7 @@ int kz_db_create(kz_db **out, kz_ctx *ctx, const char *path, const char *crs)
     if ((rc = connect(&db, ctx, path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)) != KZ_OK)
         return rc;
     db->srid = srid;
-    if ((db->crs = dup_str(crs)) == NULL) {
+    if ((db->crs = strdup(crs)) == NULL) {
         rc = kz_ctx__error(ctx, KZ_E_NOMEM, "out of memory");
         goto fail;
     }
@@ -302,7 +293,7 @@ int kz_db_open(kz_db **out, kz_ctx *ctx, const char *path)
                            path, version, KZ_SCHEMA_VERSION);
         goto fail;
     }
-    if ((db->crs = dup_str(crs)) == NULL) {
+    if ((db->crs = strdup(crs)) == NULL) {
         rc = kz_ctx__error(ctx, KZ_E_NOMEM, "out of memory");
         goto fail;
     }

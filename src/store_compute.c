@@ -22,15 +22,6 @@ typedef struct block_list {
     size_t n, cap;
 } block_list;
 
-static char *dup_text(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-    if (d != NULL)
-        memcpy(d, s, n);
-    return d;
-}
-
 static int collect_block(const kz_store_block *b, void *payload)
 {
     block_list *l = payload;
@@ -48,9 +39,9 @@ static int collect_block(const kz_store_block *b, void *payload)
         l->variable = va;
         l->cap = cap;
     }
-    l->level[l->n] = dup_text(b->level);
-    l->period[l->n] = dup_text(b->period);
-    l->variable[l->n] = dup_text(b->variable);
+    l->level[l->n] = strdup(b->level);
+    l->period[l->n] = strdup(b->period);
+    l->variable[l->n] = strdup(b->variable);
     l->n++;
     if (l->level[l->n - 1] == NULL || l->period[l->n - 1] == NULL || l->variable[l->n - 1] == NULL)
         return KZ_E_NOMEM;
@@ -432,7 +423,7 @@ static long intern(var_names *t, const char *s)
         t->at = more;
         t->cap = cap;
     }
-    if ((t->at[t->n] = dup_text(s)) == NULL)
+    if ((t->at[t->n] = strdup(s)) == NULL)
         return -1;
     if (kz_strmap__put(t->map, s, (long)t->n, NULL) < 0) {
         free(t->at[t->n]);
@@ -545,7 +536,7 @@ int kz_compute_indicators(kz_db *db, kz_ctx *ctx)
         }
         d = &defs[n_defs];
         memset(d, 0, sizeof(*d));
-        if ((d->name = dup_text(name)) == NULL)
+        if ((d->name = strdup(name)) == NULL)
             goto nomem;
         n_defs++;
         d->scale = sqlite3_column_double(cat, 3);

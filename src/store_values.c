@@ -458,15 +458,6 @@ int kz_store__flush_values(kz_db *db, kz_ctx *ctx)
     return rc;
 }
 
-static char *dup_string(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-    if (d != NULL)
-        memcpy(d, s, n);
-    return d;
-}
-
 /* The buffer for `level`, writing another level's values first. */
 static int buffer_for(kz_db *db, kz_ctx *ctx, const char *level, kz_value_buffer **out)
 {
@@ -478,7 +469,7 @@ static int buffer_for(kz_db *db, kz_ctx *ctx, const char *level, kz_value_buffer
     }
     if ((rc = kz_store__flush_values(db, ctx)) != KZ_OK)
         return rc;
-    if ((buf = calloc(1, sizeof(*buf))) == NULL || (buf->level = dup_string(level)) == NULL ||
+    if ((buf = calloc(1, sizeof(*buf))) == NULL || (buf->level = strdup(level)) == NULL ||
         (buf->cells = malloc(PENDING_MAX * sizeof(pending))) == NULL) {
         if (buf != NULL)
             free(buf->level);
@@ -524,8 +515,8 @@ static long block_index(kz_ctx *ctx, kz_value_buffer *buf, const char *period, c
         buf->variable = v;
         buf->cap_blocks = cap;
     }
-    buf->period[buf->n_blocks] = dup_string(period);
-    buf->variable[buf->n_blocks] = dup_string(variable);
+    buf->period[buf->n_blocks] = strdup(period);
+    buf->variable[buf->n_blocks] = strdup(variable);
     buf->n_blocks++;
     if (buf->period[buf->n_blocks - 1] == NULL || buf->variable[buf->n_blocks - 1] == NULL ||
         kz_strmap__put(buf->by_name, name, (long)(buf->n_blocks - 1), NULL) < 0)
@@ -543,7 +534,7 @@ static long source_index(kz_ctx *ctx, kz_value_buffer *buf, const char *source)
     if (buf->n_sources > 0 && strcmp(buf->sources[buf->n_sources - 1], source) == 0)
         return (long)buf->n_sources - 1;
     if ((more = realloc(buf->sources, (buf->n_sources + 1) * sizeof(char *))) == NULL ||
-        (more[buf->n_sources] = dup_string(source)) == NULL) {
+        (more[buf->n_sources] = strdup(source)) == NULL) {
         if (more != NULL)
             buf->sources = more;
         kz_ctx__error(ctx, KZ_E_NOMEM, "out of memory");
