@@ -313,51 +313,76 @@ static void area_from_row(sqlite3_stmt *areas, kz_store_area *a)
  * are one primary-key range of indicator_value (level, key, period, ...):
  * one short indexed query per area.
  */
+/* What both area readers hold: the areas of a level in key order, a
+ * statement on its values, the catalogue's ranks and n_values doubles. */
+typedef struct area_reader {
+    sqlite3_stmt *areas, *vals;
+    indicator_map map;
+    double *values;
+} area_reader;
+
+static void reader_close(area_reader *r)
+{
+    sqlite3_finalize(r->areas);
+    sqlite3_finalize(r->vals);
+    indicator_map_free(&r->map);
+    free(r->values);
+}
+
+/* Open a reader; vals_sql has the level as ?1. On failure all is freed. */
+static int reader_open(kz_db *db, kz_ctx *ctx, const char *level, size_t n_values,
+                       const char *vals_sql, area_reader *r)
+{
+    int rc;
+    memset(r, 0, sizeof(*r));
+    if ((r->values = malloc((n_values ? n_values : 1) * sizeof(double))) == NULL)
+        return kz_ctx__error(ctx, KZ_E_NOMEM, "out of memory");
+    if ((rc = indicator_map_load(db, ctx, &r->map)) != KZ_OK) {
+        free(r->values);
+        return rc;
+    }
+    if ((rc = areas_query(db, ctx, level, &r->areas)) != KZ_OK ||
+        (rc = kz_store__prepare(db, ctx, &r->vals, vals_sql)) != KZ_OK) {
+        reader_close(r);
+        return rc;
+    }
+    kz_store__bind_text(r->vals, 1, level);
+    return KZ_OK;
+}
+
 int kz_store__each_area(kz_db *db, kz_ctx *ctx, const char *level, const char *period,
                         size_t n_indicators, kz_store_area_fn fn, void *payload)
 {
-    sqlite3_stmt *areas = NULL, *vals = NULL;
-    indicator_map map;
-    double *values = malloc((n_indicators ? n_indicators : 1) * sizeof(double));
+    area_reader r;
     int rc;
-    if (values == NULL)
-        return kz_ctx__error(ctx, KZ_E_NOMEM, "out of memory");
-    if ((rc = indicator_map_load(db, ctx, &map)) != KZ_OK) {
-        free(values);
+    if ((rc = reader_open(db, ctx, level, n_indicators,
+                          "SELECT indicator, value FROM indicator_value"
+                          " WHERE level = ?1 AND key = ?2 AND period = ?3",
+                          &r)) != KZ_OK)
         return rc;
-    }
-    if ((rc = areas_query(db, ctx, level, &areas)) != KZ_OK ||
-        (rc = kz_store__prepare(db, ctx, &vals,
-                                "SELECT indicator, value FROM indicator_value"
-                                " WHERE level = ?1 AND key = ?2 AND period = ?3")) != KZ_OK)
-        goto done;
-    kz_store__bind_text(vals, 1, level);
-    kz_store__bind_text(vals, 3, period);
-    while ((rc = sqlite3_step(areas)) == SQLITE_ROW) {
+    kz_store__bind_text(r.vals, 3, period);
+    while ((rc = sqlite3_step(r.areas)) == SQLITE_ROW) {
         kz_store_area a;
         size_t i;
-        area_from_row(areas, &a);
+        area_from_row(r.areas, &a);
         for (i = 0; i < n_indicators; i++)
-            values[i] = NAN;
-        kz_store__bind_text(vals, 2, a.key);
-        while ((rc = sqlite3_step(vals)) == SQLITE_ROW)
-            put_value(&map, indicator_rank(&map, vals, 0), values, n_indicators,
-                      col_double(vals, 1));
-        sqlite3_reset(vals);
+            r.values[i] = NAN;
+        kz_store__bind_text(r.vals, 2, a.key);
+        while ((rc = sqlite3_step(r.vals)) == SQLITE_ROW)
+            put_value(&r.map, indicator_rank(&r.map, r.vals, 0), r.values, n_indicators,
+                      col_double(r.vals, 1));
+        sqlite3_reset(r.vals);
         if (rc != SQLITE_DONE) {
             rc = kz_store__fail(db, ctx, KZ_E_IO, "reading values");
             goto done;
         }
-        a.values = values;
+        a.values = r.values;
         if ((rc = fn(&a, payload)) != KZ_OK)
             goto done;
     }
     rc = rc == SQLITE_DONE ? KZ_OK : kz_store__fail(db, ctx, KZ_E_IO, "reading areas");
 done:
-    sqlite3_finalize(areas);
-    sqlite3_finalize(vals);
-    indicator_map_free(&map);
-    free(values);
+    reader_close(&r);
     return rc;
 }
 
@@ -382,59 +407,47 @@ int kz_store__each_area_periods(kz_db *db, kz_ctx *ctx, const char *level, char 
                                 size_t n_periods, size_t n_indicators, kz_store_area_periods_fn fn,
                                 void *payload)
 {
-    sqlite3_stmt *areas = NULL, *vals = NULL;
-    indicator_map map;
     size_t n_vals = (n_periods ? n_periods : 1) * (n_indicators ? n_indicators : 1);
-    double *values = malloc(n_vals * sizeof(double));
+    area_reader r;
     int rc, vrc;
-    if (values == NULL)
-        return kz_ctx__error(ctx, KZ_E_NOMEM, "out of memory");
-    if ((rc = indicator_map_load(db, ctx, &map)) != KZ_OK) {
-        free(values);
+    if ((rc = reader_open(db, ctx, level, n_vals,
+                          "SELECT key, period, indicator, value FROM indicator_value"
+                          " WHERE level = ?1 ORDER BY key, period, indicator",
+                          &r)) != KZ_OK)
         return rc;
-    }
-    if ((rc = areas_query(db, ctx, level, &areas)) != KZ_OK ||
-        (rc = kz_store__prepare(db, ctx, &vals,
-                                "SELECT key, period, indicator, value FROM indicator_value"
-                                " WHERE level = ?1 ORDER BY key, period, indicator")) != KZ_OK)
-        goto done;
-    kz_store__bind_text(vals, 1, level);
-    vrc = sqlite3_step(vals);
-    while ((rc = sqlite3_step(areas)) == SQLITE_ROW) {
+    vrc = sqlite3_step(r.vals);
+    while ((rc = sqlite3_step(r.areas)) == SQLITE_ROW) {
         kz_store_area a;
         size_t i, at = 0;
-        area_from_row(areas, &a);
+        area_from_row(r.areas, &a);
         for (i = 0; i < n_vals; i++)
-            values[i] = NAN;
+            r.values[i] = NAN;
         /* Both in key order (BINARY collation = strcmp): skip value rows of
          * keys without an area, take those of this area. */
-        for (; vrc == SQLITE_ROW; vrc = sqlite3_step(vals)) {
-            const char *key = (const char *)sqlite3_column_text(vals, 0);
+        for (; vrc == SQLITE_ROW; vrc = sqlite3_step(r.vals)) {
+            const char *key = (const char *)sqlite3_column_text(r.vals, 0);
             int c = strcmp(key, a.key);
             long p;
             if (c > 0)
                 break;
             if (c < 0)
                 continue;
-            p = period_index(periods, n_periods, &at, (const char *)sqlite3_column_text(vals, 1));
+            p = period_index(periods, n_periods, &at, (const char *)sqlite3_column_text(r.vals, 1));
             if (p >= 0)
-                put_value(&map, indicator_rank(&map, vals, 2), values + (size_t)p * n_indicators,
-                          n_indicators, col_double(vals, 3));
+                put_value(&r.map, indicator_rank(&r.map, r.vals, 2),
+                          r.values + (size_t)p * n_indicators, n_indicators, col_double(r.vals, 3));
         }
         if (vrc != SQLITE_ROW && vrc != SQLITE_DONE) {
             rc = kz_store__fail(db, ctx, KZ_E_IO, "reading values");
             goto done;
         }
-        a.values = values;
-        if ((rc = fn(&a, values, payload)) != KZ_OK)
+        a.values = r.values;
+        if ((rc = fn(&a, r.values, payload)) != KZ_OK)
             goto done;
     }
     rc = rc == SQLITE_DONE ? KZ_OK : kz_store__fail(db, ctx, KZ_E_IO, "reading areas");
 done:
-    sqlite3_finalize(areas);
-    sqlite3_finalize(vals);
-    indicator_map_free(&map);
-    free(values);
+    reader_close(&r);
     return rc;
 }
 
