@@ -16,6 +16,7 @@
 #include <ogr_srs_api.h>
 
 #include <math.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -210,49 +211,42 @@ static long iso_days(const char *iso)
     return days_from_civil(y, m, d);
 }
 
-typedef struct time_date {
-    int y, m, d;
-} time_date;
-
-typedef struct time_writer {
-    writer w;
-    size_t n_periods;
-    time_date *start, *end; /* period_start, period_end per period */
-    double tolerance;       /* simplification, in CRS units */
-} time_writer;
-
-/*
- * All periods of one area: the polygon is read and simplified once (topology
- * kept per area, so the layer stays small; it is for animation, not
- * measuring) and one feature is reused for every period: fields set anew,
- * FID reset so the driver assigns the next one.
- */
-static int time_rows(const kz_store_area *a, const double *values, void *payload)
+/* Run `sql` (from sqlite3_mprintf, freed here; NULL = out of memory) on
+ * GDAL's connection. */
+static int run_sql(GDALDatasetH ds, kz_ctx *ctx, const char *path, char *sql, const char *what)
 {
-    time_writer *t = payload;
+    if (sql == NULL)
+        return kz_ctx__error(ctx, KZ_E_NOMEM, "out of memory");
+    CPLErrorReset();
+    GDALDatasetExecuteSQL(ds, sql, NULL, NULL);
+    kz_store__free_sql(sql);
+    return CPLGetLastErrorType() >= CE_Failure ? gdal_fail(ctx, path, what) : KZ_OK;
+}
+
+typedef struct period_writer {
+    writer w;
+    char **periods, **ends; /* period_start, period_end per period */
+    size_t n_periods;
+} period_writer;
+
+/* The rows of one area in <level>_periods: one per period, through one
+ * feature whose fields are set anew (FID reset, so the driver assigns
+ * the next one). */
+static int period_rows(const kz_store_area *a, const double *values, void *payload)
+{
+    period_writer *t = payload;
     OGRFeatureH feat = OGR_F_Create(t->w.defn);
-    OGRGeometryH g = NULL;
     size_t p, i;
     int rc = KZ_OK;
     if (feat == NULL)
         return kz_ctx__error(t->w.ctx, KZ_E_NOMEM, "out of memory");
     set_text(feat, 0, a->key);
-    set_text(feat, 1, a->name);
-    if (a->wkb != NULL &&
-        OGR_G_CreateFromWkb((const void *)a->wkb, NULL, &g, (int)a->wkb_size) == OGRERR_NONE) {
-        OGRGeometryH s = OGR_G_SimplifyPreserveTopology(g, t->tolerance);
-        if (s != NULL) {
-            OGR_G_DestroyGeometry(g);
-            g = s;
-        }
-        OGR_F_SetGeometryDirectly(feat, OGR_G_ForceToMultiPolygon(g));
-    }
     for (p = 0; p < t->n_periods && rc == KZ_OK; p++) {
         const double *v = values + p * t->w.n_ind;
-        OGR_F_SetFieldDateTime(feat, 2, t->start[p].y, t->start[p].m, t->start[p].d, 0, 0, 0, 0);
-        OGR_F_SetFieldDateTime(feat, 3, t->end[p].y, t->end[p].m, t->end[p].d, 0, 0, 0, 0);
+        OGR_F_SetFieldString(feat, 1, t->periods[p]);
+        OGR_F_SetFieldString(feat, 2, t->ends[p]);
         for (i = 0; i < t->w.n_ind; i++)
-            set_real(feat, 4 + (int)i, v[i]);
+            set_real(feat, 3 + (int)i, v[i]);
         OGR_F_SetFID(feat, OGRNullFID);
         if (OGR_L_CreateFeature(t->w.layer, feat) != OGRERR_NONE)
             rc = gdal_fail(t->w.ctx, t->w.path, "cannot write a feature");
@@ -264,56 +258,120 @@ static int time_rows(const kz_store_area *a, const double *values, void *payload
 }
 
 /*
- * <level>_time: one feature per area and period, valid from the period's
- * reference date until the next period's (the last one for as long as the
- * spacing before it), so QGIS's temporal controller can play the periods.
- * Only for levels with at least two periods. Features come area by area
- * (key order), the periods of an area in order.
+ * <level>_time, for QGIS's temporal controller: a view that joins
+ * <level>_periods (one row per area and period with every indicator,
+ * valid from the period's reference date until the next period's; the
+ * last one for as long as the spacing before it) to the level's polygons,
+ * registered in gpkg_contents and gpkg_geometry_columns like a table, so
+ * GDAL and QGIS read it as a layer. Only for levels with at least two
+ * periods.
+ *
+ * A view instead of a table with a copy of each polygon per period: at
+ * national size (10,997 municipalities, 20 periods) the copies were
+ * 219,940 polygons with their R*Tree, 3.1 s of a 4.6 s export and 107 MB
+ * of a 254 MB file. The view has no R*Tree; the temporal controller asks
+ * for one period at a time, which the index on period_start serves: QGIS
+ * 3.22 drew a frame of all Germany in 0.15 s (copies with R*Tree: 0.20 s)
+ * and one of Berlin's surroundings in 0.065 s (0.038 s).
  */
 static int write_timeline(GDALDatasetH ds, kz_db *db, kz_ctx *ctx, const char *path,
                           const char *level, const kz_store_indicator *cat, size_t n_cat)
 {
-    static const column_spec columns[] = {{"key", OFTString},
-                                          {"name", OFTString},
-                                          {"period_start", OFTDate},
-                                          {"period_end", OFTDate}};
-    OGRSpatialReferenceH srs;
-    time_writer t;
-    char **periods = NULL, name[256];
+    static const column_spec columns[] = {
+        {"key", OFTString}, {"period_start", OFTDate}, {"period_end", OFTDate}};
+    period_writer t = {{ctx, path, NULL, NULL, n_cat, 0}, NULL, NULL, 0};
+    char table[256], view[256], box[160], **periods = NULL, **ends = NULL, *sql = NULL;
+    const char *geom, *fid;
+    OGRLayerH areas;
+    OGREnvelope env;
     size_t n = 0, i;
     int rc;
 
-    memset(&t, 0, sizeof(t));
     if ((rc = kz_store__level_periods(db, ctx, level, &periods, &n)) != KZ_OK || n < 2)
         goto done;
-    snprintf(name, sizeof(name), "%s_time", level);
-    t.w.ctx = ctx;
-    t.w.path = path;
-    t.w.n_ind = n_cat;
-    if ((rc = open_indicator_layer(&t.w, ds, db, name, wkbMultiPolygon, NULL, columns,
-                                   N_COLUMNS(columns), cat, n_cat)) != KZ_OK)
-        goto done;
-    srs = OGR_L_GetSpatialRef(t.w.layer);
-    t.tolerance = srs != NULL && OSRIsGeographic(srs) ? 1e-4 : 10.0;
-    t.start = malloc(n * sizeof(time_date));
-    t.end = malloc(n * sizeof(time_date));
-    if (t.start == NULL || t.end == NULL) {
+    if ((ends = calloc(n, sizeof(char *))) == NULL) {
         rc = kz_ctx__error(ctx, KZ_E_NOMEM, "out of memory");
         goto done;
     }
-    t.n_periods = n;
     for (i = 0; i < n; i++) {
         long start = iso_days(periods[i]);
         long end =
             i + 1 < n ? iso_days(periods[i + 1]) : start + (start - iso_days(periods[i - 1]));
-        civil_from_days(start, &t.start[i].y, &t.start[i].m, &t.start[i].d);
-        civil_from_days(end, &t.end[i].y, &t.end[i].m, &t.end[i].d);
+        int y, m, d;
+        civil_from_days(end, &y, &m, &d);
+        if ((ends[i] = malloc(11)) == NULL) {
+            rc = kz_ctx__error(ctx, KZ_E_NOMEM, "out of memory");
+            goto done;
+        }
+        snprintf(ends[i], 11, "%04d-%02d-%02d", y, m, d);
     }
-    rc = kz_store__each_area_periods(db, ctx, level, periods, n, n_cat, time_rows, &t);
+    snprintf(table, sizeof(table), "%s_periods", level);
+    snprintf(view, sizeof(view), "%s_time", level);
+    t.periods = periods;
+    t.ends = ends;
+    t.n_periods = n;
+    if ((rc = open_indicator_layer(&t.w, ds, db, table, wkbNone, NULL, columns, N_COLUMNS(columns),
+                                   cat, n_cat)) != KZ_OK ||
+        (rc = kz_store__each_area_periods(db, ctx, level, periods, n, n_cat, period_rows, &t)) !=
+            KZ_OK ||
+        (rc = run_sql(ds, ctx, path,
+                      sqlite3_mprintf("CREATE INDEX \"%w_period_idx\" ON \"%w\""
+                                      "(period_start, period_end)",
+                                      table, table),
+                      "cannot index the periods")) != KZ_OK)
+        goto done;
+
+    if ((areas = GDALDatasetGetLayerByName(ds, level)) == NULL) {
+        rc = gdal_fail(ctx, path, "the level's layer is missing");
+        goto done;
+    }
+    geom = OGR_L_GetGeometryColumn(areas);
+    fid = OGR_L_GetFIDColumn(areas);
+    if (OGR_L_GetExtent(areas, &env, TRUE) == OGRERR_NONE)
+        snprintf(box, sizeof(box), "%.17g, %.17g, %.17g, %.17g", env.MinX, env.MinY, env.MaxX,
+                 env.MaxY);
+    else
+        snprintf(box, sizeof(box), "NULL, NULL, NULL, NULL");
+    {
+        sqlite3_str *v = sqlite3_str_new(NULL);
+        sqlite3_str_appendf(v,
+                            "CREATE VIEW \"%w\" AS SELECT p.\"%w\" AS \"%w\","
+                            " a.\"%w\" AS \"%w\", p.key AS key, a.name AS name,"
+                            " p.period_start AS period_start, p.period_end AS period_end",
+                            view, fid, fid, geom, geom);
+        for (i = 0; i < n_cat; i++)
+            sqlite3_str_appendf(v, ", p.\"%w\" AS \"%w\"", cat[i].name, cat[i].name);
+        sqlite3_str_appendf(v, " FROM \"%w\" p JOIN \"%w\" a ON a.key = p.key", table, level);
+        sql = sqlite3_str_finish(v);
+    }
+    rc = run_sql(ds, ctx, path, sql, "cannot create the time view");
+    sql = NULL;
+    if (rc != KZ_OK ||
+        (rc = run_sql(ds, ctx, path,
+                      sqlite3_mprintf("CREATE INDEX \"%w_key_idx\" ON \"%w\"(key)", level, level),
+                      "cannot index the keys")) != KZ_OK ||
+        (rc = run_sql(
+             ds, ctx, path,
+             sqlite3_mprintf("INSERT INTO gpkg_contents(table_name, data_type, identifier,"
+                             " description, last_change, min_x, min_y, max_x, max_y, srs_id)"
+                             " SELECT %Q, 'features', %Q, %Q,"
+                             " strftime('%%Y-%%m-%%dT%%H:%%M:%%fZ', 'now'), %s, srs_id"
+                             " FROM gpkg_contents WHERE table_name = %Q",
+                             view, view, "the indicators of every period on the areas' polygons",
+                             box, level),
+             "cannot register the time view")) != KZ_OK)
+        goto done;
+    rc = run_sql(ds, ctx, path,
+                 sqlite3_mprintf("INSERT INTO gpkg_geometry_columns(table_name, column_name,"
+                                 " geometry_type_name, srs_id, z, m) SELECT %Q, column_name,"
+                                 " geometry_type_name, srs_id, z, m FROM gpkg_geometry_columns"
+                                 " WHERE table_name = %Q",
+                                 view, level),
+                 "cannot register the time view");
 done:
-    free(t.start);
-    free(t.end);
     kz_store__free_strings(periods, n);
+    if (ends != NULL)
+        kz_store__free_strings(ends, n);
     return rc;
 }
 
@@ -333,12 +391,7 @@ static int write_series(GDALDatasetH ds, kz_db *db, kz_ctx *ctx, const char *pat
     if ((rc = open_layer(&w, ds, db, name, wkbNone, columns, N_COLUMNS(columns))) != KZ_OK ||
         (rc = kz_store__series_copy_sql(ctx, level, name, &insert)) != KZ_OK)
         return rc;
-    CPLErrorReset();
-    GDALDatasetExecuteSQL(ds, insert, NULL, NULL);
-    kz_store__free_sql(insert);
-    if (CPLGetLastErrorType() >= CE_Failure)
-        return gdal_fail(ctx, path, "cannot copy the series");
-    return KZ_OK;
+    return run_sql(ds, ctx, path, insert, "cannot copy the series");
 }
 
 /* A new feature of w's layer with the point (x, y); NULL if out of memory. */

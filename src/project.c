@@ -163,7 +163,7 @@ typedef struct pstate {
     item_loc *lv, *tb, *in, *ob, *ix, *tr, *sp, *co;
     item_loc *ms, *mc; /* measures and their comparison mappings */
     item_loc out;
-    item_loc *cv; /* coverage */
+    item_loc *cv;            /* coverage */
     item_loc *ac, *cp, disc; /* action, comparable, disclosure */
 } pstate;
 
@@ -908,9 +908,8 @@ static const field measure_fields[] = {
     FLD(kz_measure_def, "comparison", F_SECTION, 0, comparison),
     FLD(kz_measure_def, "illustrative", F_BOOL, 0, illustrative),
 };
-static const enum_val ev_comparison[] = {{"all", KZ_MEASURE_COMPARE_ALL, 0},
-                                         {"nearest", KZ_MEASURE_COMPARE_NEAREST, 0},
-                                         {NULL, 0, 0}};
+static const enum_val ev_comparison[] = {
+    {"all", KZ_MEASURE_COMPARE_ALL, 0}, {"nearest", KZ_MEASURE_COMPARE_NEAREST, 0}, {NULL, 0, 0}};
 enum { MC_METHOD, MC_K, MC_MATCH_ON, MC_N };
 static const field comparison_fields[] = {
     FLD_E(kz_measure_def, "method", F_ENUM, comparison, ev_comparison),
@@ -1457,6 +1456,8 @@ static int check_level_ref(pstate *s, const node *at, const char *kp, const char
 
 static const char *const reserved_layers[] = {"indicator_catalogue", "layer_styles", NULL};
 static const char *const reserved_prefixes[] = {"gpkg_", "rtree_", "sqlite_", NULL};
+/* What the GeoPackage holds per level besides its layer (export_ogr.c). */
+static const char *const level_tables[] = {"_series", "_periods", "_time", NULL};
 
 /* Levels and objects become layers and tables in one GeoPackage. */
 static int check_layer_name(pstate *s, const node *at, const char *kp, const char *name)
@@ -1473,13 +1474,15 @@ static int check_layer_name(pstate *s, const node *at, const char *kp, const cha
                           "choose another name",
                           reserved_prefixes[i]);
     for (i = 0; i < s->p->n_levels; i++) {
-        size_t l = strlen(s->p->levels[i].name);
-        if (ln == l + 7 && strncmp(name, s->p->levels[i].name, l) == 0 &&
-            strcmp(name + l, "_series") == 0)
-            return err_at(s, at, kp,
-                          "\"%s\" is the name of the series table of level \"%s\"; choose "
-                          "another name",
-                          name, s->p->levels[i].name);
+        size_t l = strlen(s->p->levels[i].name), k;
+        if (ln <= l || strncmp(name, s->p->levels[i].name, l) != 0)
+            continue;
+        for (k = 0; level_tables[k] != NULL; k++)
+            if (strcmp(name + l, level_tables[k]) == 0)
+                return err_at(s, at, kp,
+                              "\"%s\" is the name of the %s table of level \"%s\"; choose "
+                              "another name",
+                              name, level_tables[k] + 1, s->p->levels[i].name);
     }
     return KZ_OK;
 }
@@ -1751,7 +1754,9 @@ static int check_indicators(pstate *s)
     kz_project *p = s->p;
     size_t i, j;
     char kp[64];
-    static const char *const columns[] = {"key", "name", "parent_key", NULL};
+    /* Columns of the layers and tables an export writes (export_ogr.c). */
+    static const char *const columns[] = {"fid",        "geom",         "key",        "name",
+                                          "parent_key", "period_start", "period_end", NULL};
 
     for (i = 0; i < p->n_indicators; i++) {
         kz_indicator_def *I = &p->indicators[i];
@@ -1760,8 +1765,8 @@ static int check_indicators(pstate *s)
         for (j = 0; columns[j] != NULL; j++)
             if (strcmp(I->name, columns[j]) == 0)
                 return err_at(s, lc->at[I_NAME], kp,
-                              "\"%s\" is a column every layer already has (key, name, "
-                              "parent_key); choose another name",
+                              "\"%s\" is a column the layers already have (fid, geom, key, "
+                              "name, parent_key, period_start, period_end); choose another name",
                               I->name);
         for (j = 0; j < i; j++)
             if (strcmp(I->name, p->indicators[j].name) == 0)
@@ -2081,8 +2086,9 @@ static int check_demand_points(pstate *s, kz_coverage_def *C, const item_loc *lc
             C->demand_method = m; /* the order of enum kz_demand_method */
         } else if (strcmp(k, "cell") == 0) {
             if (parse_number(v, &C->demand_cell) != 0 || !(C->demand_cell > 0))
-                return err_at(s, at, kp, "cell must be a positive distance such as 100, not "
-                                         "\"%.60s\"",
+                return err_at(s, at, kp,
+                              "cell must be a positive distance such as 100, not "
+                              "\"%.60s\"",
                               v);
             cell_given = 1;
         } else if (strcmp(k, "source") == 0 || strcmp(k, "count") == 0) {
@@ -2109,8 +2115,7 @@ static int check_demand_points(pstate *s, kz_coverage_def *C, const item_loc *lc
         if (C->demand_method == 4 && C->demand_count == NULL)
             return err_at(s, at, kp, "method points needs count: the field with the counts");
         snprintf(kp, sizeof(kp), "%s.demand_points.source", pre);
-        if ((rc = resolve_source(s, at, kp, &C->demand_source, C->demand_method == 4, 0)) !=
-            KZ_OK)
+        if ((rc = resolve_source(s, at, kp, &C->demand_source, C->demand_method == 4, 0)) != KZ_OK)
             return rc;
     } else if (C->demand_source != NULL || C->demand_count != NULL) {
         return err_at(s, at, kp, "source and count only apply with method: zensus or points");
@@ -2149,8 +2154,8 @@ static int check_coverage(pstate *s, coverage_raw *raw)
                 return err_at(s, lc->at[V_NAME], KP("name"),
                               "\"%s\" is already the name of coverage[%zu]", C->name, j);
         if (level_index(p, C->level) < 0)
-            return err_at(s, lc->at[V_LEVEL], KP("level"), "level \"%s\" is not defined under levels",
-                          C->level);
+            return err_at(s, lc->at[V_LEVEL], KP("level"),
+                          "level \"%s\" is not defined under levels", C->level);
         for (j = 0; j < p->n_objects; j++)
             if (strcmp(p->objects[j].name, C->objects) == 0)
                 obj = (int)j;
@@ -2258,8 +2263,7 @@ static int check_measures(pstate *s)
         for (j = 0; j < M->n_indicators; j++)
             if (indicator_index(p, M->indicators[j]) < 0)
                 return err_at(s, lc->at[M_INDICATORS], kp,
-                              "indicator \"%s\" is not defined under indicators",
-                              M->indicators[j]);
+                              "indicator \"%s\" is not defined under indicators", M->indicators[j]);
         snprintf(kp, sizeof(kp), "measures[%zu].comparison", i);
         if (cmp != NULL && !is_null(cmp) &&
             (rc = parse_fields(s, cmp, kp, comparison_fields, NFIELDS(comparison_fields), M,
@@ -2440,8 +2444,8 @@ static int parse_document(pstate *s, const node *root)
     if ((rc = check_trends(s)) != KZ_OK)
         return rc;
 
-    if ((rc = section_items(s, top[T_SPATIAL], "spatial", MAX_ITEMS, sizeof(kz_spatial_def),
-                            &items, &p->n_spatial, &s->sp)) != KZ_OK)
+    if ((rc = section_items(s, top[T_SPATIAL], "spatial", MAX_ITEMS, sizeof(kz_spatial_def), &items,
+                            &p->n_spatial, &s->sp)) != KZ_OK)
         return rc;
     p->spatial = items;
     for (i = 0; i < p->n_spatial; i++) {

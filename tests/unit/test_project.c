@@ -336,7 +336,9 @@ static const bad_case bad_cases[] = {
     {HDR "indicators:\n  - {name: a, numerator: x}\n  - {name: a, numerator: y}\n",
      "inline.yml:9:12: indicators[1].name: \"a\" is already the name of indicators[0] (line 8)"},
     {HDR "indicators:\n  - {name: key, numerator: x}\n",
-     "indicators[0].name: \"key\" is a column every layer already has"},
+     "indicators[0].name: \"key\" is a column the layers already have"},
+    {HDR "indicators:\n  - {name: period_end, numerator: x}\n",
+     "indicators[0].name: \"period_end\" is a column the layers already have"},
     {HDR "objects:\n  - {name: k, source: points/kitas.geojson}\n"
          "  - {name: k, source: points/kitas.geojson}\n",
      "inline.yml:9:12: objects[1].name: \"k\" is already the name of objects[0] (line 8)"},
@@ -344,6 +346,10 @@ static const bad_case bad_cases[] = {
      "objects[0].name: \"plr\" is already the name of a level"},
     {HDR "objects:\n  - {name: plr_series, source: points/kitas.geojson}\n",
      "objects[0].name: \"plr_series\" is the name of the series table of level \"plr\""},
+    {HDR "objects:\n  - {name: plr_time, source: points/kitas.geojson}\n",
+     "objects[0].name: \"plr_time\" is the name of the time table of level \"plr\""},
+    {HDR "objects:\n  - {name: plr_periods, source: points/kitas.geojson}\n",
+     "objects[0].name: \"plr_periods\" is the name of the periods table of level \"plr\""},
     /* references and structure of levels */
     {HDR "    parent: bzx\n",
      "inline.yml:7:13: levels[0].parent: no level is called \"bzx\"; the levels are plr"},
