@@ -230,7 +230,13 @@ int kz_db_create(kz_db **out, kz_ctx *ctx, const char *path, const char *crs)
     }
     /* The rollback journal (SQLite's default) keeps the database one file:
      * kz_run() builds into a temporary file and renames it into place. */
-    if ((rc = kz_store__begin(db, ctx)) != KZ_OK)
+    /* 16 KiB pages (SQLite's default is 4 KiB): a value block of the
+     * national level (11,000 cells, 99 KB) spans 7 pages instead of 25,
+     * and the bulk inserts write a quarter of the pages; `kiez run` on the
+     * national benchmark took 0.5 s less system time (9.4 -> 8.8 s wall),
+     * 64 KiB pages were slower again. The page cache stays 2 MB. */
+    if ((rc = kz_store__exec(db, ctx, "PRAGMA page_size=16384")) != KZ_OK ||
+        (rc = kz_store__begin(db, ctx)) != KZ_OK)
         goto fail;
     if ((rc = kz_store__exec(db, ctx, "SELECT InitSpatialMetadata(0)")) != KZ_OK ||
         (rc = kz_store__exec(db, ctx, schema_sql)) != KZ_OK)

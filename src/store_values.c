@@ -53,7 +53,8 @@ struct kz_value_buffer {
     kz_strmap *by_name;        /* "period\x1fvariable" → block index */
     char **period, **variable; /* of block index i */
     size_t n_blocks, cap_blocks;
-    char **sources; /* paths of the values' files, for messages */
+    size_t last_block; /* of the last value */
+    char **sources;    /* paths of the values' files, for messages */
     size_t n_sources;
     struct pending *cells;
     size_t n;
@@ -496,12 +497,21 @@ static long block_index(kz_ctx *ctx, kz_value_buffer *buf, const char *period, c
         kz_ctx__error(ctx, KZ_E_INPUT, "variable name \"%s\" too long", variable);
         return -1;
     }
+    /* The columns of a wide table come in the same order in every row:
+     * try the block after the last one first (the names decide). The
+     * hash lookup it saves was a tenth of the national import. */
+    if (buf->last_block + 1 < buf->n_blocks &&
+        strcmp(buf->variable[buf->last_block + 1], variable) == 0 &&
+        strcmp(buf->period[buf->last_block + 1], period) == 0)
+        return (long)++buf->last_block;
     /* "period\x1fvariable"; memcpy, as this runs once per value */
     memcpy(name, period, lp);
     name[lp] = '\x1f';
     memcpy(name + lp + 1, variable, lv + 1);
-    if (buf->by_name != NULL && (at = kz_strmap__get(buf->by_name, name)) >= 0)
+    if (buf->by_name != NULL && (at = kz_strmap__get(buf->by_name, name)) >= 0) {
+        buf->last_block = (size_t)at;
         return at;
+    }
     if (buf->by_name == NULL && (buf->by_name = kz_strmap__new()) == NULL)
         goto nomem;
     if (buf->n_blocks == buf->cap_blocks) {
@@ -521,7 +531,8 @@ static long block_index(kz_ctx *ctx, kz_value_buffer *buf, const char *period, c
     if (buf->period[buf->n_blocks - 1] == NULL || buf->variable[buf->n_blocks - 1] == NULL ||
         kz_strmap__put(buf->by_name, name, (long)(buf->n_blocks - 1), NULL) < 0)
         goto nomem;
-    return (long)(buf->n_blocks - 1);
+    buf->last_block = buf->n_blocks - 1;
+    return (long)buf->last_block;
 nomem:
     kz_ctx__error(ctx, KZ_E_NOMEM, "out of memory");
     return -1;

@@ -11,6 +11,7 @@
 
 #include <locale.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define NONE KZ_THOUSANDS_NONE
@@ -126,6 +127,45 @@ static void test_values(void **state)
         if (rc != c->rc || flag != c->flag || v != c->value || (c->value == 0 && signbit(v)))
             fail_msg("case %zu \"%s\": rc %d value %.17g flag %d; expected %d %.17g %d", i, c->text,
                      rc, v, flag, c->rc, c->value, c->flag);
+    }
+}
+
+/* Plain numbers take a fast path (table_values.c: parse_plain): it must
+ * give strtod()'s double, bit for bit, for every length and position of
+ * the decimal sign, with a decimal comma as with a point. */
+static void test_values_plain_as_strtod(void **state)
+{
+    uint64_t x = 88172645463325252ULL; /* xorshift64, fixed seed */
+    char text[32], c_form[32];
+    size_t i;
+    (void)state;
+    for (i = 0; i < 200000; i++) {
+        size_t digits, point, k, o = 0;
+        double v = -1, expected;
+        int flag = -1;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        digits = 1 + (size_t)(x % 17);             /* 16 and 17 digits: the slow path */
+        point = (size_t)((x >> 8) % (digits + 1)); /* digits before the sign */
+        if ((x >> 16) & 1)
+            text[o++] = '-';
+        for (k = 0; k < digits; k++) {
+            if (k == point && k > 0)
+                text[o++] = ',';
+            text[o++] = (char)('0' + (x >> (20 + 2 * k % 40)) % 10);
+        }
+        text[o] = '\0';
+        memcpy(c_form, text, o + 1);
+        if (strchr(c_form, ',') != NULL)
+            *strchr(c_form, ',') = '.';
+        expected = strtod(c_form, NULL);
+        if (expected == 0.0)
+            expected = 0.0;
+        if (kz_value_parse(&v, &flag, text, ',', '.') != KZ_OK || memcmp(&v, &expected, 8) != 0)
+            fail_msg("\"%s\": %.17g, strtod %.17g", text, v, expected);
+        if (kz_value_parse(&v, &flag, c_form, '.', NONE) != KZ_OK || memcmp(&v, &expected, 8) != 0)
+            fail_msg("\"%s\": %.17g, strtod %.17g", c_form, v, expected);
     }
 }
 
@@ -278,8 +318,11 @@ static void test_keys(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_values),     cmocka_unit_test(test_values_locale_independent),
-        cmocka_unit_test(test_value_null), cmocka_unit_test(test_periods),
+        cmocka_unit_test(test_values),
+        cmocka_unit_test(test_values_plain_as_strtod),
+        cmocka_unit_test(test_values_locale_independent),
+        cmocka_unit_test(test_value_null),
+        cmocka_unit_test(test_periods),
         cmocka_unit_test(test_keys),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
