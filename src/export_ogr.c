@@ -225,36 +225,23 @@ static int run_sql(GDALDatasetH ds, kz_ctx *ctx, const char *path, char *sql, co
 
 typedef struct period_writer {
     writer w;
-    char **periods, **ends; /* period_start, period_end per period */
-    size_t n_periods;
+    const char *period, *end; /* period_start, period_end of the rows */
 } period_writer;
 
-/* The rows of one area in <level>_periods: one per period, through one
- * feature whose fields are set anew (FID reset, so the driver assigns
- * the next one). */
-static int period_rows(const kz_store_area *a, const double *values, void *payload)
+/* The row of one area in <level>_periods. */
+static int period_row(const kz_store_area *a, void *payload)
 {
     period_writer *t = payload;
     OGRFeatureH feat = OGR_F_Create(t->w.defn);
-    size_t p, i;
-    int rc = KZ_OK;
+    size_t i;
     if (feat == NULL)
         return kz_ctx__error(t->w.ctx, KZ_E_NOMEM, "out of memory");
     set_text(feat, 0, a->key);
-    for (p = 0; p < t->n_periods && rc == KZ_OK; p++) {
-        const double *v = values + p * t->w.n_ind;
-        OGR_F_SetFieldString(feat, 1, t->periods[p]);
-        OGR_F_SetFieldString(feat, 2, t->ends[p]);
-        for (i = 0; i < t->w.n_ind; i++)
-            set_real(feat, 3 + (int)i, v[i]);
-        OGR_F_SetFID(feat, OGRNullFID);
-        if (OGR_L_CreateFeature(t->w.layer, feat) != OGRERR_NONE)
-            rc = gdal_fail(t->w.ctx, t->w.path, "cannot write a feature");
-        else
-            t->w.count++;
-    }
-    OGR_F_Destroy(feat);
-    return rc;
+    OGR_F_SetFieldString(feat, 1, t->period);
+    OGR_F_SetFieldString(feat, 2, t->end);
+    for (i = 0; i < t->w.n_ind; i++)
+        set_real(feat, 3 + (int)i, a->values[i]);
+    return write_feature(&t->w, feat);
 }
 
 /*
@@ -279,7 +266,7 @@ static int write_timeline(GDALDatasetH ds, kz_db *db, kz_ctx *ctx, const char *p
 {
     static const column_spec columns[] = {
         {"key", OFTString}, {"period_start", OFTDate}, {"period_end", OFTDate}};
-    period_writer t = {{ctx, path, NULL, NULL, n_cat, 0}, NULL, NULL, 0};
+    period_writer t = {{ctx, path, NULL, NULL, n_cat, 0}, NULL, NULL};
     char table[256], view[256], box[160], **periods = NULL, **ends = NULL, *sql = NULL;
     const char *geom, *fid;
     OGRLayerH areas;
@@ -307,14 +294,17 @@ static int write_timeline(GDALDatasetH ds, kz_db *db, kz_ctx *ctx, const char *p
     }
     snprintf(table, sizeof(table), "%s_periods", level);
     snprintf(view, sizeof(view), "%s_time", level);
-    t.periods = periods;
-    t.ends = ends;
-    t.n_periods = n;
     if ((rc = open_indicator_layer(&t.w, ds, db, table, wkbNone, NULL, columns, N_COLUMNS(columns),
-                                   cat, n_cat)) != KZ_OK ||
-        (rc = kz_store__each_area_periods(db, ctx, level, periods, n, n_cat, period_rows, &t)) !=
-            KZ_OK ||
-        (rc = run_sql(ds, ctx, path,
+                                   cat, n_cat)) != KZ_OK)
+        goto done;
+    for (i = 0; i < n; i++) {
+        t.period = periods[i];
+        t.end = ends[i];
+        if ((rc = kz_store__each_area_values(db, ctx, level, periods[i], n_cat, period_row, &t)) !=
+            KZ_OK)
+            goto done;
+    }
+    if ((rc = run_sql(ds, ctx, path,
                       sqlite3_mprintf("CREATE INDEX \"%w_period_idx\" ON \"%w\""
                                       "(period_start, period_end)",
                                       table, table),
@@ -375,23 +365,19 @@ done:
     return rc;
 }
 
-/* <level>_series: created by GDAL, filled by SQLite from the attached store
- * in one statement (kz_store__attach_sql() says why). */
-static int write_series(GDALDatasetH ds, kz_db *db, kz_ctx *ctx, const char *path,
-                        const char *level)
+/* <level>_series: created here, empty; kz_store__copy_series() fills it
+ * after GDAL has closed the file. */
+static int create_series(GDALDatasetH ds, kz_db *db, kz_ctx *ctx, const char *path,
+                         const char *level)
 {
     static const column_spec columns[] = {{"key", OFTString},       {"period", OFTDate},
                                           {"indicator", OFTString}, {"value", OFTReal},
                                           {"numerator", OFTReal},   {"denominator", OFTReal},
                                           {"flag", OFTInteger}};
-    char name[256], *insert = NULL;
+    char name[256];
     writer w = {ctx, path, NULL, NULL, 0, 0};
-    int rc;
     snprintf(name, sizeof(name), "%s_series", level);
-    if ((rc = open_layer(&w, ds, db, name, wkbNone, columns, N_COLUMNS(columns))) != KZ_OK ||
-        (rc = kz_store__series_copy_sql(ctx, level, name, &insert)) != KZ_OK)
-        return rc;
-    return run_sql(ds, ctx, path, insert, "cannot copy the series");
+    return open_layer(&w, ds, db, name, wkbNone, columns, N_COLUMNS(columns));
 }
 
 /* A new feature of w's layer with the point (x, y); NULL if out of memory. */
@@ -628,10 +614,10 @@ int kz_export_gpkg(kz_db *db, kz_ctx *ctx, const char *path)
     GDALDriverH drv;
     GDALDatasetH ds = NULL;
     char tmp[PATH_MAX_LEN];
-    char **levels = NULL, **objects = NULL, **demand = NULL, *attach = NULL, *detach = NULL;
+    char **levels = NULL, **objects = NULL, **demand = NULL;
     size_t n_levels = 0, n_objects = 0, n_demand = 0, n_cat = 0, i;
     kz_store_indicator *cat = NULL;
-    int rc, attached = 0;
+    int rc;
 
     kz_ogr__register();
     if ((rc = temp_name(tmp, sizeof(tmp), ctx, path, ".gpkg")) != KZ_OK)
@@ -656,16 +642,6 @@ int kz_export_gpkg(kz_db *db, kz_ctx *ctx, const char *path)
         rc = gdal_fail(ctx, path, "cannot create the GeoPackage");
         goto done;
     }
-    /* The store, attached for the series (outside the transaction: SQLite
-     * attaches and detaches only there). */
-    if ((rc = kz_store__attach_sql(db, ctx, &attach, &detach)) != KZ_OK)
-        goto done;
-    GDALDatasetExecuteSQL(ds, attach, NULL, NULL);
-    if (CPLGetLastErrorType() >= CE_Failure) {
-        rc = gdal_fail(ctx, path, "cannot read the database from the GeoPackage");
-        goto done;
-    }
-    attached = 1;
     /* One transaction for the whole package: fast, and all or nothing. */
     if (GDALDatasetStartTransaction(ds, FALSE) != OGRERR_NONE) {
         rc = gdal_fail(ctx, path, "cannot start a transaction");
@@ -673,7 +649,7 @@ int kz_export_gpkg(kz_db *db, kz_ctx *ctx, const char *path)
     }
     for (i = 0; i < n_levels; i++) {
         if ((rc = write_level(ds, db, ctx, path, levels[i], cat, n_cat, NULL)) != KZ_OK ||
-            (rc = write_series(ds, db, ctx, path, levels[i])) != KZ_OK ||
+            (rc = create_series(ds, db, ctx, path, levels[i])) != KZ_OK ||
             (rc = write_timeline(ds, db, ctx, path, levels[i], cat, n_cat)) != KZ_OK)
             goto done;
         kz_ctx__progress(ctx, "export", (long long)i + 1, (long long)n_levels);
@@ -694,28 +670,26 @@ int kz_export_gpkg(kz_db *db, kz_ctx *ctx, const char *path)
         rc = gdal_fail(ctx, path, "cannot commit");
         goto done;
     }
-    GDALDatasetExecuteSQL(ds, detach, NULL, NULL);
-    attached = 0;
     GDALClose(ds);
     ds = NULL;
     if (CPLGetLastErrorType() >= CE_Failure) {
         rc = gdal_fail(ctx, path, "writing failed");
         goto done;
     }
+    if ((rc = kz_store__copy_series(db, ctx, tmp, levels, n_levels)) != KZ_OK) {
+        unlink(tmp);
+        goto done;
+    }
     rc = commit_file(ctx, tmp, path);
 done:
     if (ds != NULL) {
         GDALDatasetRollbackTransaction(ds);
-        if (attached)
-            GDALDatasetExecuteSQL(ds, detach, NULL, NULL);
         GDALClose(ds);
         unlink(tmp);
     } else if (rc != KZ_OK) {
         unlink(tmp);
     }
     CPLPopErrorHandler();
-    kz_store__free_sql(attach);
-    kz_store__free_sql(detach);
     kz_store__free_strings(levels, n_levels);
     kz_store__free_strings(objects, n_objects);
     kz_store__free_strings(demand, n_demand);

@@ -1,7 +1,7 @@
 /*
  * SpatiaLite store: open/create, schema, transactions.
  *
- * Schema (version 2); keys are TEXT, periods ISO dates:
+ * Schema (version 3); keys are TEXT, periods ISO dates:
  *   meta(key PK, value)                     schema_version, crs, created
  *   level(name PK, title, parent, parent_match, source, rank)
  *   area(level, key, name, parent_key, geom MULTIPOLYGON)  PK(level, key)
@@ -17,7 +17,9 @@
  *                          slope (derived by compute); categories of a class column:
  *                          "1=hoch;2=mittel;..." (labels in class order); inputs of a
  *                          derived column: the variables it divides by, "a;b" (disclosure)
- *   indicator_value(level, key, period, indicator, value, numerator, denominator, flag)
+ *   indicator_block(level, period, indicator, n, value BLOB, numerator BLOB, denominator BLOB,
+ *                   flag BLOB)  PK(level, period, indicator): one indicator of every area
+ *                          of a level and period, in key order (store_indicators.c)
  *   finding(id PK, kind, source, line, level, key, message)   completeness report
  *   run(id PK, started, finished, project, version, inputs)
  *   statistic(id PK, analysis, level, period, subject, measure, value, note)
@@ -57,9 +59,10 @@ static const char *const schema_sql =
     " denominator TEXT, scale REAL NOT NULL, unit TEXT, polarity TEXT, description TEXT,"
     " source TEXT, ord INTEGER NOT NULL, kind TEXT NOT NULL DEFAULT 'ratio', categories TEXT,"
     " inputs TEXT);"
-    "CREATE TABLE indicator_value(level TEXT NOT NULL, key TEXT NOT NULL, period TEXT NOT NULL,"
-    " indicator TEXT NOT NULL, value REAL, numerator REAL, denominator REAL,"
-    " flag INTEGER NOT NULL DEFAULT 0, PRIMARY KEY(level, key, period, indicator)) WITHOUT ROWID;"
+    /* The indicators' values as column blocks (store_indicators.c). */
+    "CREATE TABLE indicator_block(level TEXT NOT NULL, period TEXT NOT NULL,"
+    " indicator TEXT NOT NULL, n INTEGER NOT NULL, value BLOB, numerator BLOB,"
+    " denominator BLOB, flag BLOB NOT NULL, PRIMARY KEY(level, period, indicator)) WITHOUT ROWID;"
     "CREATE TABLE finding(id INTEGER PRIMARY KEY, kind TEXT NOT NULL, source TEXT, line INTEGER,"
     " level TEXT, key TEXT, message TEXT NOT NULL);"
     "CREATE TABLE run(id INTEGER PRIMARY KEY, started TEXT, finished TEXT, project TEXT,"

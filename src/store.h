@@ -157,6 +157,55 @@ int kz_store__each_block(kz_db *db, kz_ctx *ctx, const char *level, const char *
 int kz_store__block_names(kz_db *db, kz_ctx *ctx, const char *level, char ***periods,
                           char ***variables, size_t *n);
 
+/* Indicator values as column blocks (store_indicators.c): one indicator of
+ * every area of a level in one period, cell i for the level's i-th key. */
+#define KZ_IND_NONE 0xFF /* flag of a cell without a value row */
+typedef struct kz_store_ind_block {
+    size_t n;
+    double *value, *numerator, *denominator; /* NaN = null */
+    unsigned char *flag;                     /* enum kz_flag, or KZ_IND_NONE */
+} kz_store_ind_block;
+/* n cells, all KZ_IND_NONE (clear sets them so again); free with ind_free. */
+int kz_store__ind_alloc(kz_ctx *ctx, kz_store_ind_block *b, size_t n);
+void kz_store__ind_clear(kz_store_ind_block *b);
+void kz_store__ind_free(kz_store_ind_block *b);
+/* Read one block into b (b->n = the level's areas; cleared and *found = 0
+ * when there is none); write one (deleted when no cell has a row). */
+int kz_store__ind_read(kz_db *db, kz_ctx *ctx, const char *level, const char *period,
+                       const char *indicator, kz_store_ind_block *b, int *found);
+int kz_store__ind_write(kz_db *db, kz_ctx *ctx, const char *level, const char *period,
+                        const char *indicator, const kz_store_ind_block *b);
+/* Every block of one indicator of a level, periods ascending. */
+typedef struct kz_store_ind_history {
+    char **period;
+    kz_store_ind_block *block;
+    size_t n;
+} kz_store_ind_history;
+int kz_store__ind_history(kz_db *db, kz_ctx *ctx, const char *level, const char *indicator,
+                          kz_store_ind_history *h);
+void kz_store__free_history(kz_store_ind_history *h);
+/* Whether some cell of b has a number. */
+int kz_store__ind_any_number(const kz_store_ind_block *b);
+/* All blocks of a level in one period, indicators ascending by name. */
+typedef struct kz_store_ind_frame {
+    const char *level, *period;
+    const char *const *keys; /* of the cells, in key order */
+    size_t n_cells;
+    char **indicator; /* names of the blocks */
+    kz_store_ind_block *block;
+    size_t n;
+} kz_store_ind_frame;
+/* fn for the frame of `period`, or of every period of the level in order
+ * (period NULL). No statement is open during fn: it may write blocks. */
+typedef int (*kz_store_ind_frame_fn)(kz_store_ind_frame *f, void *payload);
+int kz_store__each_ind_frame(kz_db *db, kz_ctx *ctx, const char *level, const char *period,
+                             kz_store_ind_frame_fn fn, void *payload);
+/* Index of the block of `indicator` in the frame, or -1. */
+long kz_store__ind_find(const kz_store_ind_frame *f, const char *indicator);
+/* n doubles to and from 8n little-endian bytes (store_values.c). */
+void kz_store__encode_doubles(unsigned char *out, const double *v, size_t n);
+void kz_store__decode_doubles(double *v, const unsigned char *in, size_t n);
+
 /* Register an object layer (replacing its objects). */
 int kz_store__put_object_layer(kz_db *db, kz_ctx *ctx, const char *name, const char *title,
                                const char *source, const char *category_field,
@@ -220,17 +269,12 @@ typedef int (*kz_store_area_fn)(const kz_store_area *area, void *payload);
 int kz_store__each_area(kz_db *db, kz_ctx *ctx, const char *level, const char *period,
                         size_t n_indicators, kz_store_area_fn fn, void *payload);
 
-/* Every area of a level once, in key order, with the values of all the
- * given periods (ascending, as kz_store__level_periods lists them):
- * values[p * n_indicators + i] for periods[p] (NaN = null); area->values
- * is the first period's row. One scan of the level's values. */
-typedef int (*kz_store_area_periods_fn)(const kz_store_area *area, const double *values,
-                                        void *payload);
-int kz_store__each_area_periods(kz_db *db, kz_ctx *ctx, const char *level, char **periods,
-                                size_t n_periods, size_t n_indicators, kz_store_area_periods_fn fn,
-                                void *payload);
+/* kz_store__each_area without the polygons (wkb NULL). */
+int kz_store__each_area_values(kz_db *db, kz_ctx *ctx, const char *level, const char *period,
+                               size_t n_indicators, kz_store_area_fn fn, void *payload);
 
-/* Rows of the long series of a level. */
+/* Rows of the long series of a level: period by period, area by area,
+ * indicators by name; the strings are valid during the call. */
 typedef struct kz_store_series {
     const char *key, *period, *indicator;
     double value, numerator, denominator; /* NaN = null */
@@ -239,13 +283,13 @@ typedef struct kz_store_series {
 typedef int (*kz_store_series_fn)(const kz_store_series *row, void *payload);
 int kz_store__each_series(kz_db *db, kz_ctx *ctx, const char *level, kz_store_series_fn fn,
                           void *payload);
-/* SQL for another SQLite connection (the GeoPackage GDAL writes): *attach
- * attaches this database as kiez_store (outside a transaction; only read),
- * *detach undoes it; *insert copies the series of `level` (key, period,
- * indicator, value, numerator, denominator, flag; in key, period,
- * indicator order) from it into `table`. Free with kz_store__free_sql(). */
-int kz_store__attach_sql(kz_db *db, kz_ctx *ctx, char **attach, char **detach);
-int kz_store__series_copy_sql(kz_ctx *ctx, const char *level, const char *table, char **insert);
+/* Copy the series of each level into the empty table "<level>_series"
+ * (key, period, indicator, value, numerator, denominator, flag) of the
+ * GeoPackage at gpkg_path, which no other connection has open; period by
+ * period, area by area. One transaction: all rows or none. */
+int kz_store__copy_series(kz_db *db, kz_ctx *ctx, const char *gpkg_path, char **levels,
+                          size_t n_levels);
+/* Free SQL text from sqlite3_mprintf(). */
 void kz_store__free_sql(char *sql);
 
 /* Objects of a layer. */

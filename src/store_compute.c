@@ -254,153 +254,39 @@ typedef struct ratio_def {
     const char *num_name, *den_name;
 } ratio_def;
 
-static int by_name(const void *a, const void *b)
-{
-    return strcmp(((const ratio_def *)a)->name, ((const ratio_def *)b)->name);
-}
-
-/* The variables of one area and period while streaming. */
-typedef struct slot {
-    double value;
-    int is_null, flag, present;
-} slot;
-
 /*
- * Rows of indicator_value go out BATCH_ROWS at a time through one
- * multi-row INSERT: SQLite's work per statement (step, reset, program
- * set-up) was half of the 2.5 s that writing 2.1 M rows took at national
- * size (an INSERT ... SELECT of the same rows takes 1.2 s). NaN binds NULL.
+ * Cell i of one indicator from the blocks of its numerator and denominator
+ * (den NULL: a plain count), rules of the former SQL: ratio = numerator /
+ * denominator × scale when both have a value and the denominator is not
+ * 0; flag 2 if either is suppressed, 1 if either is missing or the
+ * denominator 0, else the larger flag. A count = numerator × scale with
+ * the numerator's flag. A value only where the variables exist; returns
+ * whether there is one.
  */
-#define BATCH_ROWS 64
-
-typedef struct ind_row {
-    const char *level, *key, *period, *indicator; /* valid until the batch is written */
-    double value, numerator, denominator;
-    int flag;
-} ind_row;
-
-typedef struct row_batch {
-    sqlite3_stmt *one, *many; /* one row; BATCH_ROWS rows */
-    ind_row rows[BATCH_ROWS];
-    size_t n;
-} row_batch;
-
-static void bind_real(sqlite3_stmt *st, int i, double v)
+static int ratio_cell(const ratio_def *d, const kz_store_block *num, const kz_store_block *den,
+                      size_t i, kz_store_ind_block *out)
 {
-    if (isnan(v))
-        sqlite3_bind_null(st, i);
-    else
-        sqlite3_bind_double(st, i, v);
-}
-
-static void bind_row(sqlite3_stmt *st, int base, const ind_row *r)
-{
-    sqlite3_bind_text(st, base + 1, r->level, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, base + 2, r->key, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, base + 3, r->period, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, base + 4, r->indicator, -1, SQLITE_STATIC);
-    bind_real(st, base + 5, r->value);
-    bind_real(st, base + 6, r->numerator);
-    bind_real(st, base + 7, r->denominator);
-    sqlite3_bind_int(st, base + 8, r->flag);
-}
-
-static int batch_open(kz_db *db, kz_ctx *ctx, row_batch *b)
-{
-    static const char head[] = "INSERT INTO indicator_value(level, key, period, indicator,"
-                               " value, numerator, denominator, flag) VALUES ";
-    static const char row[] = "(?,?,?,?,?,?,?,?)";
-    char sql[sizeof(head) + BATCH_ROWS * sizeof(row)];
-    size_t at = sizeof(head) - 1, i;
-    int rc;
-    memset(b, 0, sizeof(*b));
-    memcpy(sql, head, at);
-    for (i = 0; i < BATCH_ROWS; i++) {
-        if (i > 0)
-            sql[at++] = ',';
-        memcpy(sql + at, row, sizeof(row) - 1);
-        at += sizeof(row) - 1;
+    double n = num->value[i], q;
+    int n_flag = KZ_CELL_FLAG(num->flag[i]), q_flag, bad;
+    if (num->flag[i] == KZ_CELL_ABSENT || (den != NULL && den->flag[i] == KZ_CELL_ABSENT))
+        return 0;
+    out->numerator[i] = n;
+    if (den == NULL) {
+        out->value[i] = isnan(n) ? NAN : n * d->scale;
+        out->flag[i] = (unsigned char)n_flag;
+        return 1;
     }
-    sql[at] = '\0';
-    if ((rc = kz_store__prepare(db, ctx, &b->many, sql)) != KZ_OK)
-        return rc;
-    memcpy(sql + sizeof(head) - 1, row, sizeof(row));
-    return kz_store__prepare(db, ctx, &b->one, sql);
-}
-
-/* Write the rows waiting: the full batch in one statement, a rest row by row. */
-static int batch_flush(kz_db *db, kz_ctx *ctx, row_batch *b)
-{
-    size_t i;
-    int rc = KZ_OK;
-    if (b->n == BATCH_ROWS) {
-        for (i = 0; i < b->n; i++)
-            bind_row(b->many, 8 * (int)i, &b->rows[i]);
-        rc = kz_store__step_done(db, ctx, b->many, "computing an indicator");
-    } else {
-        for (i = 0; i < b->n && rc == KZ_OK; i++) {
-            bind_row(b->one, 0, &b->rows[i]);
-            rc = kz_store__step_done(db, ctx, b->one, "computing an indicator");
-        }
-    }
-    b->n = 0;
-    return rc;
-}
-
-static void batch_close(row_batch *b)
-{
-    sqlite3_finalize(b->one);
-    sqlite3_finalize(b->many);
-    b->one = b->many = NULL;
-}
-
-/*
- * The indicators of one area and period (rules of the former SQL):
- * ratio = numerator / denominator × scale when both have a value and the
- * denominator is not 0; flag 2 if either is suppressed, 1 if either is
- * missing or the denominator 0, else the larger flag. A count =
- * numerator × scale with the numerator's flag. Rows only where the
- * variables exist.
- */
-static int write_group(kz_db *db, kz_ctx *ctx, row_batch *batch, const char *level, const char *key,
-                       const char *period, ratio_def *defs, size_t n_defs, const slot *slots)
-{
-    size_t i;
-    int rc;
-    for (i = 0; i < n_defs; i++) {
-        ratio_def *d = &defs[i];
-        const slot *n = &slots[d->num];
-        ind_row *r = &batch->rows[batch->n];
-        if (!n->present)
-            continue;
-        r->level = level;
-        r->key = key;
-        r->period = period;
-        r->indicator = d->name;
-        r->numerator = n->is_null ? NAN : n->value;
-        if (d->den < 0) {
-            r->value = n->is_null ? NAN : n->value * d->scale;
-            r->denominator = NAN;
-            r->flag = n->flag;
-        } else {
-            const slot *q = &slots[d->den];
-            int bad;
-            if (!q->present)
-                continue;
-            bad = n->is_null || q->is_null || q->value == 0.0;
-            r->value = bad ? NAN : n->value / q->value * d->scale;
-            r->denominator = q->is_null ? NAN : q->value;
-            r->flag = n->flag == KZ_FLAG_SUPPRESSED || q->flag == KZ_FLAG_SUPPRESSED
-                          ? KZ_FLAG_SUPPRESSED
-                      : bad               ? KZ_FLAG_MISSING
-                      : n->flag > q->flag ? n->flag
-                                          : q->flag;
-        }
-        d->count++;
-        if (++batch->n == BATCH_ROWS && (rc = batch_flush(db, ctx, batch)) != KZ_OK)
-            return rc;
-    }
-    return KZ_OK;
+    q = den->value[i];
+    q_flag = KZ_CELL_FLAG(den->flag[i]);
+    bad = isnan(n) || isnan(q) || q == 0.0;
+    out->value[i] = bad ? NAN : n / q * d->scale;
+    out->denominator[i] = q;
+    out->flag[i] = (unsigned char)(n_flag == KZ_FLAG_SUPPRESSED || q_flag == KZ_FLAG_SUPPRESSED
+                                       ? KZ_FLAG_SUPPRESSED
+                                   : bad             ? KZ_FLAG_MISSING
+                                   : n_flag > q_flag ? n_flag
+                                                     : q_flag);
+    return 1;
 }
 
 /* The variable names the catalogue needs: text → index and back. */
@@ -435,19 +321,20 @@ static long intern(var_names *t, const char *s)
 /*
  * The ratio indicators of one level: every block of the variables they
  * need (periods x variables x areas, about 9 bytes per cell) is read once,
- * then the rows are written area by area, period by period, indicator by
- * indicator: the primary key's order of indicator_value, so they append.
+ * then each indicator of each period is computed as one block and written.
  */
-static int level_indicators(kz_db *db, kz_ctx *ctx, row_batch *batch, const char *level,
-                            ratio_def *defs, size_t n_defs, const var_names *vars, slot *slots)
+static int level_indicators(kz_db *db, kz_ctx *ctx, const char *level, ratio_def *defs,
+                            size_t n_defs, const var_names *vars)
 {
     kz_level_keys keys;
     kz_store_block *blocks = NULL; /* [period * vars->n + variable] */
+    kz_store_ind_block out;
     char **bp = NULL, **bv = NULL, **periods = NULL;
     size_t n_names = 0, n_periods = 0, i, p, v;
     int rc, found;
 
     memset(&keys, 0, sizeof(keys));
+    memset(&out, 0, sizeof(out));
     if ((rc = kz_store__level_keys(db, ctx, level, 0, &keys)) != KZ_OK ||
         (rc = kz_store__block_names(db, ctx, level, &bp, &bv, &n_names)) != KZ_OK)
         goto done;
@@ -469,21 +356,21 @@ static int level_indicators(kz_db *db, kz_ctx *ctx, row_batch *batch, const char
                     KZ_OK)
                 goto done;
         }
-    for (i = 0; i < keys.n; i++)
+    if ((rc = kz_store__ind_alloc(ctx, &out, keys.n)) != KZ_OK)
+        goto done;
+    for (i = 0; i < n_defs; i++) {
+        ratio_def *d = &defs[i];
         for (p = 0; p < n_periods; p++) {
-            for (v = 0; v < vars->n; v++) {
-                const kz_store_block *b = &blocks[p * vars->n + v];
-                slots[v].present = b->flag[i] != KZ_CELL_ABSENT;
-                slots[v].is_null = isnan(b->value[i]);
-                slots[v].value = b->value[i];
-                slots[v].flag = KZ_CELL_FLAG(b->flag[i]);
-            }
-            if ((rc = write_group(db, ctx, batch, level, keys.keys[i], periods[p], defs, n_defs,
-                                  slots)) != KZ_OK)
+            const kz_store_block *num = &blocks[p * vars->n + (size_t)d->num];
+            const kz_store_block *den = d->den >= 0 ? &blocks[p * vars->n + (size_t)d->den] : NULL;
+            size_t k;
+            kz_store__ind_clear(&out);
+            for (k = 0; k < keys.n; k++)
+                d->count += ratio_cell(d, num, den, k, &out);
+            if ((rc = kz_store__ind_write(db, ctx, level, periods[p], d->name, &out)) != KZ_OK)
                 goto done;
         }
-    /* The rows point into this level's keys and periods: out before they go. */
-    rc = batch_flush(db, ctx, batch);
+    }
     goto done;
 nomem:
     rc = kz_ctx__error(ctx, KZ_E_NOMEM, "out of memory computing the indicators of %s", level);
@@ -492,6 +379,7 @@ done:
         for (i = 0; i < n_periods * vars->n; i++)
             kz_store__block_free(&blocks[i]);
     free(blocks);
+    kz_store__ind_free(&out);
     free(periods);
     kz_store__free_strings(bp, n_names);
     kz_store__free_strings(bv, n_names);
@@ -502,18 +390,15 @@ done:
 int kz_compute_indicators(kz_db *db, kz_ctx *ctx)
 {
     sqlite3_stmt *cat = NULL;
-    row_batch batch;
     var_names vars;
     ratio_def *defs = NULL;
-    slot *slots = NULL;
     char **levels = NULL;
     size_t n_defs = 0, cap = 0, n_levels = 0, i;
     int rc;
 
     memset(&vars, 0, sizeof(vars));
-    memset(&batch, 0, sizeof(batch));
     if ((rc = kz_store__exec(db, ctx,
-                             "DELETE FROM indicator_value WHERE indicator IN"
+                             "DELETE FROM indicator_block WHERE indicator IN"
                              " (SELECT name FROM indicator WHERE kind = 'ratio')")) != KZ_OK)
         return rc;
     if ((vars.map = kz_strmap__new()) == NULL)
@@ -557,16 +442,10 @@ int kz_compute_indicators(kz_db *db, kz_ctx *ctx)
         defs[i].num_name = vars.at[defs[i].num];
         defs[i].den_name = defs[i].den >= 0 ? vars.at[defs[i].den] : NULL;
     }
-    /* Written in the primary key's order of indicator_value: appends. */
-    qsort(defs, n_defs, sizeof(*defs), by_name);
-    if ((slots = calloc(vars.n, sizeof(*slots))) == NULL)
-        goto nomem;
-    if ((rc = batch_open(db, ctx, &batch)) != KZ_OK ||
-        (rc = kz_store__level_names(db, ctx, &levels, &n_levels)) != KZ_OK)
+    if ((rc = kz_store__level_names(db, ctx, &levels, &n_levels)) != KZ_OK)
         goto done;
     for (i = 0; i < n_levels; i++)
-        if ((rc = level_indicators(db, ctx, &batch, levels[i], defs, n_defs, &vars, slots)) !=
-            KZ_OK)
+        if ((rc = level_indicators(db, ctx, levels[i], defs, n_defs, &vars)) != KZ_OK)
             goto done;
     for (i = 0; i < n_defs; i++) {
         if (defs[i].count == 0)
@@ -584,11 +463,9 @@ nomem:
     rc = kz_ctx__error(ctx, KZ_E_NOMEM, "out of memory computing indicators");
 done:
     sqlite3_finalize(cat);
-    batch_close(&batch);
     for (i = 0; i < n_defs; i++)
         free(defs[i].name);
     free(defs);
-    free(slots);
     kz_store__free_strings(levels, n_levels);
     kz_store__free_strings(vars.at, vars.n);
     kz_strmap__free(vars.map);

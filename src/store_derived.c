@@ -3,17 +3,20 @@
  * ratio indicators, so every export picks them up as columns and series.
  */
 #include "ctx_internal.h"
+#include "kiez/table.h"
 #include "store.h"
+#include "strmap.h"
 
 #include <sqlite3.h>
 
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 int kz_store__clear_derived(kz_db *db, kz_ctx *ctx)
 {
     return kz_store__exec(db, ctx,
-                          "DELETE FROM indicator_value WHERE indicator IN"
+                          "DELETE FROM indicator_block WHERE indicator IN"
                           " (SELECT name FROM indicator WHERE kind <> 'ratio');"
                           "DELETE FROM indicator WHERE kind <> 'ratio'");
 }
@@ -49,107 +52,104 @@ int kz_store__put_derived(kz_db *db, kz_ctx *ctx, const char *name, const char *
 int kz_store__latest_period_of(kz_db *db, kz_ctx *ctx, const char *level, const char *indicator,
                                char out[11])
 {
-    sqlite3_stmt *st = NULL;
+    kz_store_ind_history h;
+    size_t p;
     int rc;
     out[0] = '\0';
-    if ((rc = kz_store__prepare(db, ctx, &st,
-                                "SELECT MAX(period) FROM indicator_value WHERE level = ?1"
-                                " AND indicator = ?2 AND value IS NOT NULL")) != KZ_OK)
+    if ((rc = kz_store__ind_history(db, ctx, level, indicator, &h)) != KZ_OK)
         return rc;
-    kz_store__bind_text(st, 1, level);
-    kz_store__bind_text(st, 2, indicator);
-    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
-        const char *p = (const char *)sqlite3_column_text(st, 0);
-        size_t len = strlen(p) > 10 ? 10 : strlen(p);
-        memcpy(out, p, len);
-        out[len] = '\0';
-    }
-    sqlite3_finalize(st);
+    for (p = h.n; p-- > 0;)
+        if (kz_store__ind_any_number(&h.block[p])) {
+            snprintf(out, 11, "%s", h.period[p]);
+            break;
+        }
+    kz_store__free_history(&h);
     return KZ_OK;
+}
+
+/* Cell of keys[i] in the level's key order: i itself when the caller
+ * passes the level's keys (the usual case), else through the map. */
+static long cell_of(const kz_level_keys *lk, char *const *keys, size_t i)
+{
+    if (i < lk->n && strcmp(lk->keys[i], keys[i]) == 0)
+        return (long)i;
+    return kz_strmap__get(lk->map, keys[i]);
 }
 
 int kz_store__indicator_values(kz_db *db, kz_ctx *ctx, const char *level, const char *period,
                                const char *indicator, char *const *keys, size_t n, double *values)
 {
-    sqlite3_stmt *st = NULL;
+    kz_level_keys lk;
+    kz_store_ind_block b;
     size_t i;
-    int rc;
-    /* One primary-key lookup per area (EXPLAIN QUERY PLAN: SEARCH USING
-     * PRIMARY KEY (level=? AND key=? AND period=? AND indicator=?)). One
-     * query per level and period would scan every row of the level
-     * (the key precedes period and indicator in the key): 2 million rows
-     * for Germany's municipalities against 11,000 lookups. */
-    if ((rc = kz_store__prepare(db, ctx, &st,
-                                "SELECT value FROM indicator_value WHERE level = ?1 AND key = ?2"
-                                " AND period = ?3 AND indicator = ?4")) != KZ_OK)
+    int rc, found;
+    memset(&b, 0, sizeof(b));
+    if ((rc = kz_store__level_keys(db, ctx, level, 0, &lk)) != KZ_OK)
         return rc;
-    kz_store__bind_text(st, 1, level);
-    kz_store__bind_text(st, 3, period);
-    kz_store__bind_text(st, 4, indicator);
-    for (i = 0; i < n; i++) {
-        sqlite3_bind_text(st, 2, keys[i], -1, SQLITE_STATIC);
-        values[i] = NAN;
-        if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
-            values[i] = sqlite3_column_double(st, 0);
-        sqlite3_reset(st);
-    }
-    sqlite3_finalize(st);
-    return KZ_OK;
+    if ((rc = kz_store__ind_alloc(ctx, &b, lk.n)) == KZ_OK &&
+        (rc = kz_store__ind_read(db, ctx, level, period, indicator, &b, &found)) == KZ_OK)
+        for (i = 0; i < n; i++) {
+            long c = cell_of(&lk, keys, i);
+            values[i] = c >= 0 ? b.value[c] : NAN;
+        }
+    kz_store__ind_free(&b);
+    kz_store__free_keys(&lk);
+    return rc;
 }
 
 int kz_store__put_values(kz_db *db, kz_ctx *ctx, const char *level, const char *period,
                          const char *indicator, char *const *keys, size_t n, const double *values)
 {
-    sqlite3_stmt *st = NULL;
+    kz_level_keys lk;
+    kz_store_ind_block b;
     size_t i;
-    int rc;
-    if ((rc = kz_store__prepare(db, ctx, &st,
-                                "INSERT OR REPLACE INTO indicator_value(level, key, period,"
-                                " indicator, value, flag) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")) !=
-        KZ_OK)
+    int rc, found;
+    memset(&b, 0, sizeof(b));
+    if ((rc = kz_store__level_keys(db, ctx, level, 0, &lk)) != KZ_OK)
         return rc;
-    for (i = 0; i < n; i++) {
-        kz_store__bind_text(st, 1, level);
-        kz_store__bind_text(st, 2, keys[i]);
-        kz_store__bind_text(st, 3, period);
-        kz_store__bind_text(st, 4, indicator);
-        if (isfinite(values[i]))
-            sqlite3_bind_double(st, 5, values[i]);
-        else
-            sqlite3_bind_null(st, 5);
-        sqlite3_bind_int(st, 6, isfinite(values[i]) ? 0 : 1);
-        if ((rc = kz_store__step_done(db, ctx, st, "storing derived values")) != KZ_OK)
-            break;
+    if ((rc = kz_store__ind_alloc(ctx, &b, lk.n)) == KZ_OK &&
+        (rc = kz_store__ind_read(db, ctx, level, period, indicator, &b, &found)) == KZ_OK) {
+        for (i = 0; i < n; i++) {
+            long c = cell_of(&lk, keys, i);
+            if (c < 0)
+                continue;
+            /* A whole new row per area, as INSERT OR REPLACE wrote it. */
+            b.value[c] = isfinite(values[i]) ? values[i] : NAN;
+            b.numerator[c] = b.denominator[c] = NAN;
+            b.flag[c] = isfinite(values[i]) ? KZ_FLAG_OK : KZ_FLAG_MISSING;
+        }
+        rc = kz_store__ind_write(db, ctx, level, period, indicator, &b);
     }
-    sqlite3_finalize(st);
+    kz_store__ind_free(&b);
+    kz_store__free_keys(&lk);
     return rc;
 }
 
 int kz_store__each_point(kz_db *db, kz_ctx *ctx, const char *level, const char *indicator,
                          const char *from, const char *to, kz_store_point_fn fn, void *payload)
 {
-    sqlite3_stmt *st = NULL;
+    kz_level_keys lk;
+    kz_store_ind_history h;
+    size_t i, p;
     int rc;
-    if ((rc = kz_store__prepare(db, ctx, &st,
-                                "SELECT key, period, value, flag FROM indicator_value"
-                                " WHERE level = ?1 AND indicator = ?2 AND period BETWEEN ?3 AND ?4"
-                                " ORDER BY key, period")) != KZ_OK)
+    memset(&h, 0, sizeof(h));
+    if ((rc = kz_store__level_keys(db, ctx, level, 0, &lk)) != KZ_OK)
         return rc;
-    kz_store__bind_text(st, 1, level);
-    kz_store__bind_text(st, 2, indicator);
-    kz_store__bind_text(st, 3, from);
-    kz_store__bind_text(st, 4, to);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        double v = sqlite3_column_type(st, 2) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 2);
-        if ((rc = fn((const char *)sqlite3_column_text(st, 0),
-                     (const char *)sqlite3_column_text(st, 1), v, sqlite3_column_int(st, 3),
-                     payload)) != KZ_OK) {
-            sqlite3_finalize(st);
-            return rc;
+    if ((rc = kz_store__ind_history(db, ctx, level, indicator, &h)) != KZ_OK)
+        goto done;
+    /* By key, then period, within [from, to]. */
+    for (i = 0; i < lk.n && rc == KZ_OK; i++)
+        for (p = 0; p < h.n && rc == KZ_OK; p++) {
+            const kz_store_ind_block *b = &h.block[p];
+            if (b->flag[i] == KZ_IND_NONE || strcmp(h.period[p], from) < 0 ||
+                strcmp(h.period[p], to) > 0)
+                continue;
+            rc = fn(lk.keys[i], h.period[p], b->value[i], b->flag[i], payload);
         }
-    }
-    sqlite3_finalize(st);
-    return rc == SQLITE_DONE ? KZ_OK : kz_store__fail(db, ctx, KZ_E_IO, "reading a series");
+done:
+    kz_store__free_history(&h);
+    kz_store__free_keys(&lk);
+    return rc;
 }
 
 int kz_store__clear_statistics(kz_db *db, kz_ctx *ctx, const char *analysis)

@@ -8,10 +8,11 @@
  * disclosure_cell(level, key, period, variable, status) (status 1 primary,
  * 2 secondary, as in disclosure.h) and disclosure_area(level, key, period,
  * population) (areas below the minimum population), and applied to
- * indicator_value, which every export reads.
+ * the indicator blocks, which every export reads.
  */
 #include "store_disclosure.h"
 #include "ctx_internal.h"
+#include "kiez/table.h"
 #include "strmap.h"
 
 #include <sqlite3.h>
@@ -304,49 +305,267 @@ int kz_store__small_areas(kz_db *db, kz_ctx *ctx, const char *population, double
     return rc;
 }
 
-/* Indicator values built on a suppressed cell: value withheld, the
- * suppressed numerator or denominator too (the other stays: it is
- * published in its own right), flag 2. Then every value of an area below
- * the minimum population. */
-static const char *const apply_cells_sql =
-    "UPDATE indicator_value SET value = NULL, flag = 2,"
-    " numerator = CASE WHEN EXISTS (SELECT 1 FROM disclosure_cell s JOIN indicator i"
-    "  ON i.name = indicator_value.indicator AND s.variable = i.numerator"
-    "  WHERE s.level = indicator_value.level AND s.key = indicator_value.key"
-    "  AND s.period = indicator_value.period) THEN NULL ELSE numerator END,"
-    " denominator = CASE WHEN EXISTS (SELECT 1 FROM disclosure_cell s JOIN indicator i"
-    "  ON i.name = indicator_value.indicator AND s.variable = i.denominator"
-    "  WHERE s.level = indicator_value.level AND s.key = indicator_value.key"
-    "  AND s.period = indicator_value.period) THEN NULL ELSE denominator END"
-    " WHERE (level, key, period, indicator) IN (SELECT s.level, s.key, s.period, i.name"
-    "  FROM disclosure_cell s JOIN indicator i"
-    "  ON s.variable = i.numerator OR s.variable = i.denominator)";
+/* What disclosure control needs of an indicator of the catalogue. */
+typedef struct rule {
+    char *name, *numerator, *denominator;
+    char *inputs; /* ";a;b;" (derived columns: the counts they divide by), or NULL */
+} rule;
 
-/* Derived columns computed from a withheld count (indicator.inputs, e.g.
- * coverage places per 100 children): value withheld, flag 2. */
-static const char *const apply_inputs_sql =
-    "UPDATE indicator_value SET value = NULL, flag = 2"
-    " WHERE (level, key, period, indicator) IN (SELECT s.level, s.key, s.period, i.name"
-    "  FROM disclosure_cell s JOIN indicator i ON i.inputs IS NOT NULL"
-    "  AND instr(';' || i.inputs || ';', ';' || s.variable || ';') > 0)";
+typedef struct withhold {
+    kz_db *db;
+    kz_ctx *ctx;
+    rule *rules; /* by name ascending, as the frame's blocks */
+    size_t n_rules;
+    kz_level_keys keys;  /* of the frame's level */
+    long *cell;          /* suppressed cells of the frame: cell index ... */
+    char **variable;     /* ... and variable */
+    size_t n_cells, cap; /* of cell and variable */
+    long *small;         /* areas below the minimum population */
+    size_t n_small;
+    unsigned char *mark; /* per cell of the level: matched in this step */
+    long changes;
+} withhold;
 
-static const char *const apply_areas_sql =
-    "UPDATE indicator_value SET value = NULL, numerator = NULL, denominator = NULL, flag = 2"
-    " WHERE (level, key, period) IN (SELECT level, key, period FROM disclosure_area)"
-    " AND (value IS NOT NULL OR numerator IS NOT NULL OR denominator IS NOT NULL OR flag <> 2)";
+static void withhold_clear(withhold *w)
+{
+    size_t i;
+    for (i = 0; i < w->n_cells; i++)
+        free(w->variable[i]);
+    w->n_cells = 0;
+    w->n_small = 0;
+}
+
+/* The suppressed cells and small areas of the frame's level and period. */
+static int load_withheld(withhold *w, const char *level, const char *period)
+{
+    sqlite3_stmt *st = NULL;
+    int rc;
+    withhold_clear(w);
+    if ((rc = kz_store__prepare(w->db, w->ctx, &st,
+                                "SELECT key, variable FROM disclosure_cell"
+                                " WHERE level = ?1 AND period = ?2")) != KZ_OK)
+        return rc;
+    kz_store__bind_text(st, 1, level);
+    kz_store__bind_text(st, 2, period);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        long c = kz_strmap__get(w->keys.map, (const char *)sqlite3_column_text(st, 0));
+        if (c < 0)
+            continue;
+        if (w->n_cells == w->cap) {
+            size_t more = w->cap ? 2 * w->cap : 64;
+            long *cells = realloc(w->cell, more * sizeof(long));
+            char **vars;
+            if (cells != NULL)
+                w->cell = cells;
+            if (cells == NULL || (vars = realloc(w->variable, more * sizeof(char *))) == NULL)
+                goto nomem;
+            w->variable = vars;
+            w->cap = more;
+        }
+        if ((w->variable[w->n_cells] = kz_store__column_dup(st, 1)) == NULL)
+            goto nomem;
+        w->cell[w->n_cells++] = c;
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return kz_store__fail(w->db, w->ctx, KZ_E_IO, "reading suppressed cells");
+    if ((rc = kz_store__prepare(
+             w->db, w->ctx, &st,
+             "SELECT key FROM disclosure_area WHERE level = ?1 AND period = ?2")) != KZ_OK)
+        return rc;
+    kz_store__bind_text(st, 1, level);
+    kz_store__bind_text(st, 2, period);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        long c = kz_strmap__get(w->keys.map, (const char *)sqlite3_column_text(st, 0));
+        if (c >= 0)
+            w->small[w->n_small++] = c; /* at most one row per area */
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? KZ_OK
+                             : kz_store__fail(w->db, w->ctx, KZ_E_IO, "reading small areas");
+nomem:
+    sqlite3_finalize(st);
+    return kz_ctx__error(w->ctx, KZ_E_NOMEM, "out of memory");
+}
+
+static int same(const char *a, const char *b)
+{
+    return a != NULL && b != NULL && strcmp(a, b) == 0;
+}
+
+/* ";a;b;" holds b? */
+static int listed(const char *list, const char *name)
+{
+    const char *at;
+    size_t len = strlen(name);
+    if (list == NULL)
+        return 0;
+    for (at = strstr(list, name); at != NULL; at = strstr(at + 1, name))
+        if (at > list && at[-1] == ';' && at[len] == ';')
+            return 1;
+    return 0;
+}
+
+/* Count and clear the marks of the step. */
+static long take_marks(withhold *w)
+{
+    long n = 0;
+    size_t i;
+    for (i = 0; i < w->n_cells; i++)
+        if (w->mark[w->cell[i]]) {
+            w->mark[w->cell[i]] = 0;
+            n++;
+        }
+    return n;
+}
+
+/*
+ * The rules, in three steps over each block of the frame (each counts
+ * the values it touches, as the three UPDATEs of the former SQL did):
+ * 1. values built on a suppressed cell: value withheld, the suppressed
+ *    numerator or denominator too (the other stays: it is published in its
+ *    own right), flag 2;
+ * 2. derived columns computed from a withheld count (indicator.inputs,
+ *    e.g. coverage places per 100 children): value withheld, flag 2;
+ * 3. every value of an area below the minimum population: all withheld,
+ *    flag 2.
+ */
+static int withhold_frame(kz_store_ind_frame *f, void *payload)
+{
+    withhold *w = payload;
+    size_t j, k, r = 0;
+    int rc;
+    if ((rc = load_withheld(w, f->level, f->period)) != KZ_OK)
+        return rc;
+    if (w->n_cells == 0 && w->n_small == 0)
+        return KZ_OK;
+    for (j = 0; j < f->n; j++) {
+        kz_store_ind_block *b = &f->block[j];
+        const rule *ru;
+        long touched = 0;
+        while (r < w->n_rules && strcmp(w->rules[r].name, f->indicator[j]) < 0)
+            r++;
+        if (r == w->n_rules || strcmp(w->rules[r].name, f->indicator[j]) != 0)
+            continue;
+        ru = &w->rules[r];
+        for (k = 0; k < w->n_cells; k++) { /* 1 */
+            long c = w->cell[k];
+            int num = same(w->variable[k], ru->numerator);
+            int den = same(w->variable[k], ru->denominator);
+            if (b->flag[c] == KZ_IND_NONE || (!num && !den))
+                continue;
+            b->value[c] = NAN;
+            b->flag[c] = KZ_FLAG_SUPPRESSED;
+            if (num)
+                b->numerator[c] = NAN;
+            if (den)
+                b->denominator[c] = NAN;
+            w->mark[c] = 1;
+        }
+        touched += take_marks(w);
+        for (k = 0; k < w->n_cells; k++) { /* 2 */
+            long c = w->cell[k];
+            if (b->flag[c] == KZ_IND_NONE || !listed(ru->inputs, w->variable[k]))
+                continue;
+            b->value[c] = NAN;
+            b->flag[c] = KZ_FLAG_SUPPRESSED;
+            w->mark[c] = 1;
+        }
+        touched += take_marks(w);
+        for (k = 0; k < w->n_small; k++) { /* 3 */
+            long c = w->small[k];
+            if (b->flag[c] == KZ_IND_NONE ||
+                (isnan(b->value[c]) && isnan(b->numerator[c]) && isnan(b->denominator[c]) &&
+                 b->flag[c] == KZ_FLAG_SUPPRESSED))
+                continue;
+            b->value[c] = b->numerator[c] = b->denominator[c] = NAN;
+            b->flag[c] = KZ_FLAG_SUPPRESSED;
+            touched++;
+        }
+        if (touched > 0 && (rc = kz_store__ind_write(w->db, w->ctx, f->level, f->period,
+                                                     f->indicator[j], b)) != KZ_OK)
+            return rc;
+        w->changes += touched;
+    }
+    return KZ_OK;
+}
+
+static int load_rules(withhold *w)
+{
+    sqlite3_stmt *st = NULL;
+    size_t cap = 0;
+    int rc;
+    if ((rc = kz_store__prepare(w->db, w->ctx, &st,
+                                "SELECT name, numerator, denominator,"
+                                " CASE WHEN inputs IS NULL THEN NULL ELSE ';' || inputs || ';' END"
+                                " FROM indicator ORDER BY name")) != KZ_OK)
+        return rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        rule *ru;
+        if (w->n_rules == cap) {
+            rule *more = realloc(w->rules, (cap = cap ? 2 * cap : 32) * sizeof(rule));
+            if (more == NULL)
+                goto nomem;
+            w->rules = more;
+        }
+        ru = &w->rules[w->n_rules++];
+        ru->name = kz_store__column_dup(st, 0);
+        ru->numerator = kz_store__column_dup(st, 1);
+        ru->denominator = kz_store__column_dup(st, 2);
+        ru->inputs = kz_store__column_dup(st, 3);
+        if (ru->name == NULL)
+            goto nomem;
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? KZ_OK
+                             : kz_store__fail(w->db, w->ctx, KZ_E_IO, "reading the catalogue");
+nomem:
+    sqlite3_finalize(st);
+    return kz_ctx__error(w->ctx, KZ_E_NOMEM, "out of memory");
+}
 
 int kz_store__apply_disclosure(kz_db *db, kz_ctx *ctx, long *n)
 {
+    withhold w;
+    char **levels = NULL;
+    size_t n_levels = 0, i;
     int rc;
+    memset(&w, 0, sizeof(w));
+    w.db = db;
+    w.ctx = ctx;
     *n = 0;
-    if ((rc = kz_store__exec(db, ctx, apply_cells_sql)) != KZ_OK)
-        return rc;
-    *n = sqlite3_changes(db->sql);
-    if ((rc = kz_store__exec(db, ctx, apply_inputs_sql)) != KZ_OK)
-        return rc;
-    *n += sqlite3_changes(db->sql);
-    if ((rc = kz_store__exec(db, ctx, apply_areas_sql)) != KZ_OK)
-        return rc;
-    *n += sqlite3_changes(db->sql);
-    return KZ_OK;
+    if ((rc = load_rules(&w)) != KZ_OK ||
+        (rc = kz_store__level_names(db, ctx, &levels, &n_levels)) != KZ_OK)
+        goto done;
+    for (i = 0; i < n_levels; i++) {
+        if ((rc = kz_store__level_keys(db, ctx, levels[i], 0, &w.keys)) != KZ_OK)
+            goto done;
+        free(w.small);
+        free(w.mark);
+        w.small = malloc((w.keys.n ? w.keys.n : 1) * sizeof(long));
+        w.mark = calloc(w.keys.n ? w.keys.n : 1, 1);
+        if (w.small == NULL || w.mark == NULL)
+            rc = kz_ctx__error(ctx, KZ_E_NOMEM, "out of memory");
+        else
+            rc = kz_store__each_ind_frame(db, ctx, levels[i], NULL, withhold_frame, &w);
+        kz_store__free_keys(&w.keys);
+        if (rc != KZ_OK)
+            goto done;
+    }
+    *n = w.changes;
+done:
+    withhold_clear(&w);
+    for (i = 0; i < w.n_rules; i++) {
+        free(w.rules[i].name);
+        free(w.rules[i].numerator);
+        free(w.rules[i].denominator);
+        free(w.rules[i].inputs);
+    }
+    free(w.rules);
+    free(w.cell);
+    free(w.variable);
+    free(w.small);
+    free(w.mark);
+    kz_store__free_strings(levels, n_levels);
+    return rc;
 }

@@ -97,44 +97,23 @@ fail:
 int kz_store__value_periods(kz_db *db, kz_ctx *ctx, const char *level, const char *indicator,
                             char ***out, size_t *n)
 {
-    sqlite3_stmt *st = NULL;
-    char **list = NULL;
-    size_t cap = 0;
+    kz_store_ind_history h;
+    size_t p;
     int rc;
     *out = NULL;
     *n = 0;
-    if ((rc = kz_store__prepare(db, ctx, &st,
-                                "SELECT DISTINCT period FROM indicator_value WHERE level = ?1"
-                                " AND indicator = ?2 AND value IS NOT NULL"
-                                " ORDER BY period DESC")) != KZ_OK)
+    if ((rc = kz_store__ind_history(db, ctx, level, indicator, &h)) != KZ_OK)
         return rc;
-    kz_store__bind_text(st, 1, level);
-    kz_store__bind_text(st, 2, indicator);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        const char *p = (const char *)sqlite3_column_text(st, 0);
-        size_t len = p ? strlen(p) + 1 : 1;
-        if (*n == cap) {
-            char **more = realloc(list, (cap = cap ? cap * 2 : 16) * sizeof(*more));
-            if (more == NULL)
-                goto nomem;
-            list = more;
+    /* Newest first: the history's periods, moved out where a value is. */
+    if ((*out = malloc((h.n ? h.n : 1) * sizeof(char *))) == NULL) {
+        kz_store__free_history(&h);
+        return kz_ctx__error(ctx, KZ_E_NOMEM, "out of memory");
+    }
+    for (p = h.n; p-- > 0;)
+        if (kz_store__ind_any_number(&h.block[p])) {
+            (*out)[(*n)++] = h.period[p];
+            h.period[p] = NULL;
         }
-        if ((list[*n] = malloc(len)) == NULL)
-            goto nomem;
-        memcpy(list[*n], p ? p : "", len);
-        (*n)++;
-    }
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE) {
-        kz_store__free_strings(list, *n);
-        *n = 0;
-        return kz_store__fail(db, ctx, KZ_E_IO, "reading periods");
-    }
-    *out = list;
+    kz_store__free_history(&h);
     return KZ_OK;
-nomem:
-    sqlite3_finalize(st);
-    kz_store__free_strings(list, *n);
-    *n = 0;
-    return kz_ctx__error(ctx, KZ_E_NOMEM, "out of memory");
 }

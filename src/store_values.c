@@ -62,7 +62,7 @@ struct kz_value_buffer {
 
 /* ---------------------------------------------------------------- blobs */
 
-static void encode_values(unsigned char *out, const double *v, size_t n)
+void kz_store__encode_doubles(unsigned char *out, const double *v, size_t n)
 {
     size_t i;
     int k;
@@ -74,7 +74,7 @@ static void encode_values(unsigned char *out, const double *v, size_t n)
     }
 }
 
-static void decode_values(double *v, const unsigned char *in, size_t n)
+void kz_store__decode_doubles(double *v, const unsigned char *in, size_t n)
 {
     size_t i;
     int k;
@@ -131,7 +131,7 @@ static int take_row(kz_ctx *ctx, sqlite3_stmt *st, int col, kz_store_block *b)
                              (const char *)sqlite3_column_text(st, col - 2),
                              (const char *)sqlite3_column_text(st, col - 1), (unsigned long)n,
                              (unsigned long)v_bytes, (unsigned long)b->n);
-    decode_values(b->value, v, n);
+    kz_store__decode_doubles(b->value, v, n);
     memcpy(b->flag, f, n);
     return KZ_OK;
 }
@@ -187,7 +187,7 @@ int kz_store__write_block(kz_db *db, kz_ctx *ctx, const char *level, const char 
     } else {
         if ((blob = malloc(8 * b->n)) == NULL)
             return kz_ctx__error(ctx, KZ_E_NOMEM, "out of memory");
-        encode_values(blob, b->value, b->n);
+        kz_store__encode_doubles(blob, b->value, b->n);
         if ((rc = kz_store__prepare(
                  db, ctx, &st,
                  "INSERT OR REPLACE INTO value_block(level, period, variable,"

@@ -55,7 +55,7 @@ int kz_store__put_level(kz_db *db, kz_ctx *ctx, const char *name, const char *ti
 {
     sqlite3_stmt *st = NULL;
     int rc;
-    if ((rc = run_text(db, ctx, "DELETE FROM indicator_value WHERE level = ?1",
+    if ((rc = run_text(db, ctx, "DELETE FROM indicator_block WHERE level = ?1",
                        "clearing the level", 1, name)) != KZ_OK ||
         (rc = kz_store__clear_level_values(db, ctx, name)) != KZ_OK ||
         (rc = run_text(db, ctx, "DELETE FROM area WHERE level = ?1", "clearing the level", 1,
@@ -406,7 +406,7 @@ fail:
 
 int kz_store__clear_catalogue(kz_db *db, kz_ctx *ctx)
 {
-    return kz_store__exec(db, ctx, "DELETE FROM indicator_value; DELETE FROM indicator");
+    return kz_store__exec(db, ctx, "DELETE FROM indicator_block; DELETE FROM indicator");
 }
 
 int kz_store__put_indicator(kz_db *db, kz_ctx *ctx, const kz_indicator_def *def, int ord)

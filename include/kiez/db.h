@@ -17,7 +17,7 @@ extern "C" {
 typedef struct kz_db kz_db;
 
 /* Version of the database schema this library reads and writes. */
-#define KZ_SCHEMA_VERSION 2
+#define KZ_SCHEMA_VERSION 3
 
 /**
  * Create a new, empty monitoring database for areas in `crs` ("EPSG:n").

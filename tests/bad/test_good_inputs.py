@@ -114,15 +114,14 @@ def sql_names(tmp):
     if db is None:
         return
     tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    check({"area", "value_block", "indicator", "indicator_value", "level"} <= tables,
+    check({"area", "value_block", "indicator", "indicator_block", "level"} <= tables,
           f"sql_names: tables lost: {tables}")
     variables = kiezdb.variables(db)
     check(variables == {'Einwohner "alle"', "Kinder unter 6", "DROP TABLE value;", "--"},
           f"sql_names: variables {variables}")
     names = dict(db.execute("SELECT key, name FROM area WHERE level = 'area'").fetchall())
     check(names.get("0201") == "Süd-West", f"sql_names: labels {names}")
-    kids = dict(db.execute("SELECT key, value FROM indicator_value WHERE indicator = 'kids' "
-                           "AND level = 'area'").fetchall())
+    kids = {r[1]: r[4] for r in kiezdb.indicators(db, "kids", "area")}
     want = {"0101": 1.0, "0102": 1.5, "0201": 10.0, "0202": 10.0}
     check(kids.keys() == want.keys() and all(abs(kids[k] - want[k]) < 1e-9 for k in want),
           f"sql_names: kids {kids}")

@@ -77,7 +77,7 @@ def db_digest(path):
     con = ro(path)
     tables = [r[0] for r in con.execute(
         "SELECT name FROM sqlite_master WHERE type='table' AND name IN "
-        "('level','area','value','indicator','indicator_value','object','object_layer',"
+        "('level','area','value_block','indicator','indicator_block','object','object_layer',"
         "'finding','statistic') ORDER BY name")]
     for t in tables:
         cols = [r[1] for r in con.execute(f'PRAGMA table_info("{t}")') if r[1] not in ("imported",)]

@@ -125,6 +125,19 @@ def main():
         check(p.returncode == 3 and "value block area, 2023-12-31, Einwohner: 5 values" in p.stderr
               and "re-import the tables" in p.stderr,
               f"damaged block: exit {p.returncode}, {p.stderr.strip()[-300:]!r}")
+        # A damaged indicator block: the export refuses the same way and
+        # leaves no GeoPackage.
+        d = sqlite3.connect(store)
+        d.execute("UPDATE indicator_block SET n = n + 1 WHERE level = 'area'"
+                  " AND indicator = 'child_share' AND period = '2023-12-31'")
+        d.commit()
+        d.close()
+        broken = os.path.join(out, "broken.gpkg")
+        p = subprocess.run([KIEZ, "export", store, "--gpkg", broken],
+                           capture_output=True, text=True)
+        check(p.returncode == 3 and "indicator block area, 2023-12-31, child_share: 5 values for 4"
+              " areas" in p.stderr and not os.path.exists(broken),
+              f"damaged indicator block: exit {p.returncode}, {p.stderr.strip()[-300:]!r}")
     return 1 if failures else 0
 
 
