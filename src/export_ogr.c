@@ -223,27 +223,6 @@ static int run_sql(GDALDatasetH ds, kz_ctx *ctx, const char *path, char *sql, co
     return CPLGetLastErrorType() >= CE_Failure ? gdal_fail(ctx, path, what) : KZ_OK;
 }
 
-typedef struct period_writer {
-    writer w;
-    const char *period, *end; /* period_start, period_end of the rows */
-} period_writer;
-
-/* The row of one area in <level>_periods. */
-static int period_row(const kz_store_area *a, void *payload)
-{
-    period_writer *t = payload;
-    OGRFeatureH feat = OGR_F_Create(t->w.defn);
-    size_t i;
-    if (feat == NULL)
-        return kz_ctx__error(t->w.ctx, KZ_E_NOMEM, "out of memory");
-    set_text(feat, 0, a->key);
-    OGR_F_SetFieldString(feat, 1, t->period);
-    OGR_F_SetFieldString(feat, 2, t->end);
-    for (i = 0; i < t->w.n_ind; i++)
-        set_real(feat, 3 + (int)i, a->values[i]);
-    return write_feature(&t->w, feat);
-}
-
 /*
  * <level>_time, for QGIS's temporal controller: a view that joins
  * <level>_periods (one row per area and period with every indicator,
@@ -262,11 +241,12 @@ static int period_row(const kz_store_area *a, void *payload)
  * and one of Berlin's surroundings in 0.065 s (0.038 s).
  */
 static int write_timeline(GDALDatasetH ds, kz_db *db, kz_ctx *ctx, const char *path,
-                          const char *level, const kz_store_indicator *cat, size_t n_cat)
+                          const char *level, const kz_store_indicator *cat, size_t n_cat,
+                          kz_store_level_tables *rows)
 {
     static const column_spec columns[] = {
         {"key", OFTString}, {"period_start", OFTDate}, {"period_end", OFTDate}};
-    period_writer t = {{ctx, path, NULL, NULL, n_cat, 0}, NULL, NULL};
+    writer w = {ctx, path, NULL, NULL, n_cat, 0};
     char table[256], view[256], box[160], **periods = NULL, **ends = NULL, *sql = NULL;
     const char *geom, *fid;
     OGRLayerH areas;
@@ -294,16 +274,14 @@ static int write_timeline(GDALDatasetH ds, kz_db *db, kz_ctx *ctx, const char *p
     }
     snprintf(table, sizeof(table), "%s_periods", level);
     snprintf(view, sizeof(view), "%s_time", level);
-    if ((rc = open_indicator_layer(&t.w, ds, db, table, wkbNone, NULL, columns, N_COLUMNS(columns),
+    /* Created empty; its rows come with the series (kz_store__fill_tables). */
+    if ((rc = open_indicator_layer(&w, ds, db, table, wkbNone, NULL, columns, N_COLUMNS(columns),
                                    cat, n_cat)) != KZ_OK)
         goto done;
-    for (i = 0; i < n; i++) {
-        t.period = periods[i];
-        t.end = ends[i];
-        if ((rc = kz_store__each_area_values(db, ctx, level, periods[i], n_cat, period_row, &t)) !=
-            KZ_OK)
-            goto done;
-    }
+    rows->periods = periods;
+    rows->ends = ends;
+    rows->n_periods = n;
+    periods = ends = NULL;
     if ((rc = run_sql(ds, ctx, path,
                       sqlite3_mprintf("CREATE INDEX \"%w_period_idx\" ON \"%w\""
                                       "(period_start, period_end)",
@@ -365,7 +343,7 @@ done:
     return rc;
 }
 
-/* <level>_series: created here, empty; kz_store__copy_series() fills it
+/* <level>_series: created here, empty; kz_store__fill_tables() fills it
  * after GDAL has closed the file. */
 static int create_series(GDALDatasetH ds, kz_db *db, kz_ctx *ctx, const char *path,
                          const char *level)
@@ -617,6 +595,7 @@ int kz_export_gpkg(kz_db *db, kz_ctx *ctx, const char *path)
     char **levels = NULL, **objects = NULL, **demand = NULL;
     size_t n_levels = 0, n_objects = 0, n_demand = 0, n_cat = 0, i;
     kz_store_indicator *cat = NULL;
+    kz_store_level_tables *rows = NULL; /* what the store writes after GDAL */
     int rc;
 
     kz_ogr__register();
@@ -629,6 +608,12 @@ int kz_export_gpkg(kz_db *db, kz_ctx *ctx, const char *path)
         (rc = kz_store__demand_layer_names(db, ctx, &demand, &n_demand)) != KZ_OK ||
         (rc = kz_store__catalogue(db, ctx, &cat, &n_cat)) != KZ_OK)
         goto done;
+    if ((rows = calloc(n_levels ? n_levels : 1, sizeof(*rows))) == NULL) {
+        rc = kz_ctx__error(ctx, KZ_E_NOMEM, "out of memory");
+        goto done;
+    }
+    for (i = 0; i < n_levels; i++)
+        rows[i].level = levels[i];
     CPLPushErrorHandler(CPLQuietErrorHandler);
     CPLErrorReset();
     /* No gpkg_ogr_contents (a GDAL extension caching feature counts): its
@@ -650,7 +635,7 @@ int kz_export_gpkg(kz_db *db, kz_ctx *ctx, const char *path)
     for (i = 0; i < n_levels; i++) {
         if ((rc = write_level(ds, db, ctx, path, levels[i], cat, n_cat, NULL)) != KZ_OK ||
             (rc = create_series(ds, db, ctx, path, levels[i])) != KZ_OK ||
-            (rc = write_timeline(ds, db, ctx, path, levels[i], cat, n_cat)) != KZ_OK)
+            (rc = write_timeline(ds, db, ctx, path, levels[i], cat, n_cat, &rows[i])) != KZ_OK)
             goto done;
         kz_ctx__progress(ctx, "export", (long long)i + 1, (long long)n_levels);
     }
@@ -676,7 +661,7 @@ int kz_export_gpkg(kz_db *db, kz_ctx *ctx, const char *path)
         rc = gdal_fail(ctx, path, "writing failed");
         goto done;
     }
-    if ((rc = kz_store__copy_series(db, ctx, tmp, levels, n_levels)) != KZ_OK) {
+    if ((rc = kz_store__fill_tables(db, ctx, tmp, rows, n_levels, cat, n_cat)) != KZ_OK) {
         unlink(tmp);
         goto done;
     }
@@ -690,6 +675,11 @@ done:
         unlink(tmp);
     }
     CPLPopErrorHandler();
+    for (i = 0; rows != NULL && i < n_levels; i++) {
+        kz_store__free_strings(rows[i].periods, rows[i].n_periods);
+        kz_store__free_strings(rows[i].ends, rows[i].n_periods);
+    }
+    free(rows);
     kz_store__free_strings(levels, n_levels);
     kz_store__free_strings(objects, n_objects);
     kz_store__free_strings(demand, n_demand);

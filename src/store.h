@@ -269,10 +269,6 @@ typedef int (*kz_store_area_fn)(const kz_store_area *area, void *payload);
 int kz_store__each_area(kz_db *db, kz_ctx *ctx, const char *level, const char *period,
                         size_t n_indicators, kz_store_area_fn fn, void *payload);
 
-/* kz_store__each_area without the polygons (wkb NULL). */
-int kz_store__each_area_values(kz_db *db, kz_ctx *ctx, const char *level, const char *period,
-                               size_t n_indicators, kz_store_area_fn fn, void *payload);
-
 /* Rows of the long series of a level: period by period, area by area,
  * indicators by name; the strings are valid during the call. */
 typedef struct kz_store_series {
@@ -283,12 +279,22 @@ typedef struct kz_store_series {
 typedef int (*kz_store_series_fn)(const kz_store_series *row, void *payload);
 int kz_store__each_series(kz_db *db, kz_ctx *ctx, const char *level, kz_store_series_fn fn,
                           void *payload);
-/* Copy the series of each level into the empty table "<level>_series"
- * (key, period, indicator, value, numerator, denominator, flag) of the
- * GeoPackage at gpkg_path, which no other connection has open; period by
- * period, area by area. One transaction: all rows or none. */
-int kz_store__copy_series(kz_db *db, kz_ctx *ctx, const char *gpkg_path, char **levels,
-                          size_t n_levels);
+/* The rows of a level's long and wide GeoPackage tables: the series into
+ * "<level>_series" (key, period, indicator, value, numerator, denominator,
+ * flag); for each of the n_periods periods one row per area into
+ * "<level>_periods" (key, period_start, period_end = ends[i], then the
+ * catalogue's columns). */
+typedef struct kz_store_level_tables {
+    const char *level;
+    char **periods, **ends; /* ascending; none when n_periods is 0 */
+    size_t n_periods;
+} kz_store_level_tables;
+/* Fill those tables, created empty, of the GeoPackage at gpkg_path (which
+ * no other connection has open), period by period, area by area. One
+ * transaction: all rows or none. */
+int kz_store__fill_tables(kz_db *db, kz_ctx *ctx, const char *gpkg_path,
+                          const kz_store_level_tables *levels, size_t n_levels,
+                          const kz_store_indicator *cat, size_t n_cat);
 /* Free SQL text from sqlite3_mprintf(). */
 void kz_store__free_sql(char *sql);
 

@@ -298,10 +298,10 @@ static int take_values(kz_store_ind_frame *f, void *payload)
 /*
  * The areas in key order with one period's values: the period's blocks
  * are read first (cell i = the level's i-th key, the order of the area
- * query too), with the polygons or without (wkb NULL).
+ * query too).
  */
-static int areas_of_period(kz_db *db, kz_ctx *ctx, const char *level, const char *period,
-                           size_t n_indicators, int polygons, kz_store_area_fn fn, void *payload)
+int kz_store__each_area(kz_db *db, kz_ctx *ctx, const char *level, const char *period,
+                        size_t n_indicators, kz_store_area_fn fn, void *payload)
 {
     sqlite3_stmt *areas = NULL;
     indicator_map map;
@@ -317,10 +317,8 @@ static int areas_of_period(kz_db *db, kz_ctx *ctx, const char *level, const char
     if ((rc = kz_store__each_ind_frame(db, ctx, level, period, take_values, &pv)) != KZ_OK)
         goto done;
     if ((rc = kz_store__prepare(db, ctx, &areas,
-                                polygons ? "SELECT key, name, parent_key, AsBinary(geom) FROM area"
-                                           " WHERE level = ?1 ORDER BY key"
-                                         : "SELECT key, name, parent_key, NULL FROM area"
-                                           " WHERE level = ?1 ORDER BY key")) != KZ_OK)
+                                "SELECT key, name, parent_key, AsBinary(geom) FROM area"
+                                " WHERE level = ?1 ORDER BY key")) != KZ_OK)
         goto done;
     kz_store__bind_text(areas, 1, level);
     while ((rc = sqlite3_step(areas)) == SQLITE_ROW && i < pv.n_cells) {
@@ -337,18 +335,6 @@ done:
     free(pv.vals);
     indicator_map_free(&map);
     return rc;
-}
-
-int kz_store__each_area(kz_db *db, kz_ctx *ctx, const char *level, const char *period,
-                        size_t n_indicators, kz_store_area_fn fn, void *payload)
-{
-    return areas_of_period(db, ctx, level, period, n_indicators, 1, fn, payload);
-}
-
-int kz_store__each_area_values(kz_db *db, kz_ctx *ctx, const char *level, const char *period,
-                               size_t n_indicators, kz_store_area_fn fn, void *payload)
-{
-    return areas_of_period(db, ctx, level, period, n_indicators, 0, fn, payload);
 }
 
 /* The rows of a frame: area by area (key order), indicators by name;
@@ -467,22 +453,28 @@ int kz_store__last_run(kz_db *db, kz_ctx *ctx, kz_store_run *out)
 }
 
 /*
- * The series go into the GeoPackage through this connection: GDAL creates
- * the empty tables and closes the file, then it is attached here and the
- * rows are inserted 64 per statement from the indicator blocks (2.05 M
- * rows at national size). Creating them as OGR features took about 6 s.
- * The path is attached as a plain file name (never a URI: a relative
- * one as "./path"), so '?', '#' and '%' in it mean nothing special.
+ * The GeoPackage's long <level>_series and wide <level>_periods go in
+ * through this connection: GDAL creates the empty tables and closes the
+ * file, then it is attached here and both are filled in one pass over the
+ * indicator blocks, period by period; series rows 64 per statement (2.05 M
+ * rows at national size, 220,000 period rows). Creating them as OGR
+ * features took about 6 s and 1 s. The path is attached as a plain file
+ * name (never a URI: a relative one as "./path"), so '?', '#' and '%' in
+ * it mean nothing special.
  */
 #define SERIES_BATCH 64
 
-typedef struct series_copy {
+typedef struct table_fill {
     kz_db *db;
     kz_ctx *ctx;
-    sqlite3_stmt *one, *many; /* one row; SERIES_BATCH rows */
+    const kz_store_level_tables *lt;
+    const kz_store_indicator *cat;
+    size_t n_cat, next_period; /* lt->periods[next_period]: the next one */
+    sqlite3_stmt *one, *many;  /* series: one row; SERIES_BATCH rows */
+    sqlite3_stmt *wide;        /* one row of the periods table */
     kz_store_series rows[SERIES_BATCH];
     size_t n;
-} series_copy;
+} table_fill;
 
 static void bind_real(sqlite3_stmt *st, int i, double v)
 {
@@ -503,8 +495,8 @@ static void bind_series(sqlite3_stmt *st, int base, const kz_store_series *r)
     sqlite3_bind_int(st, base + 7, r->flag);
 }
 
-/* Insert the rows waiting (they point into the current frame). */
-static int copy_flush(series_copy *c)
+/* Insert the series rows waiting (they point into the current frame). */
+static int series_flush(table_fill *c)
 {
     size_t i;
     int rc = KZ_OK;
@@ -522,32 +514,62 @@ static int copy_flush(series_copy *c)
     return rc;
 }
 
-static int copy_row(const kz_store_series *r, void *payload)
+static int series_row(const kz_store_series *r, void *payload)
 {
-    series_copy *c = payload;
+    table_fill *c = payload;
     c->rows[c->n++] = *r;
-    return c->n == SERIES_BATCH ? copy_flush(c) : KZ_OK;
+    return c->n == SERIES_BATCH ? series_flush(c) : KZ_OK;
 }
 
-static int copy_frame(kz_store_ind_frame *f, void *payload)
+/* The periods table's rows of a frame: one per area. */
+static int wide_rows(table_fill *c, const kz_store_ind_frame *f, const char *end)
 {
-    series_copy *c = payload;
-    series_walk w = {copy_row, c};
-    int rc = series_frame(f, &w);
-    return rc == KZ_OK ? copy_flush(c) : rc;
+    long *at;
+    size_t i, j;
+    int rc = KZ_OK;
+    if ((at = malloc((c->n_cat ? c->n_cat : 1) * sizeof(long))) == NULL)
+        return kz_ctx__error(c->ctx, KZ_E_NOMEM, "out of memory");
+    for (j = 0; j < c->n_cat; j++)
+        at[j] = kz_store__ind_find(f, c->cat[j].name);
+    for (i = 0; i < f->n_cells && rc == KZ_OK; i++) {
+        sqlite3_bind_text(c->wide, 1, f->keys[i], -1, SQLITE_STATIC);
+        sqlite3_bind_text(c->wide, 2, f->period, -1, SQLITE_STATIC);
+        sqlite3_bind_text(c->wide, 3, end, -1, SQLITE_STATIC);
+        for (j = 0; j < c->n_cat; j++)
+            bind_real(c->wide, 4 + (int)j, at[j] >= 0 ? f->block[at[j]].value[i] : NAN);
+        rc = kz_store__step_done(c->db, c->ctx, c->wide, "writing the periods");
+    }
+    free(at);
+    return rc;
 }
 
-/* The INSERT of n rows into table of the attached GeoPackage. */
-static int copy_prepare(kz_db *db, kz_ctx *ctx, const char *table, size_t n, sqlite3_stmt **st)
+static int fill_frame(kz_store_ind_frame *f, void *payload)
+{
+    table_fill *c = payload;
+    series_walk w = {series_row, c};
+    const kz_store_level_tables *lt = c->lt;
+    int rc = series_frame(f, &w);
+    if (rc == KZ_OK)
+        rc = series_flush(c);
+    while (c->next_period < lt->n_periods && strcmp(lt->periods[c->next_period], f->period) < 0)
+        c->next_period++;
+    if (rc == KZ_OK && c->next_period < lt->n_periods &&
+        strcmp(lt->periods[c->next_period], f->period) == 0)
+        rc = wide_rows(c, f, lt->ends[c->next_period]);
+    return rc;
+}
+
+/* The INSERT of n rows into the series table of the attached GeoPackage. */
+static int series_insert(kz_db *db, kz_ctx *ctx, const char *level, size_t n, sqlite3_stmt **st)
 {
     sqlite3_str *sql = sqlite3_str_new(NULL);
     char *text;
     size_t i;
     int rc;
     sqlite3_str_appendf(sql,
-                        "INSERT INTO kiez_out.\"%w\"(key, period, indicator, value, numerator,"
-                        " denominator, flag) VALUES ",
-                        table);
+                        "INSERT INTO kiez_out.\"%w_series\"(key, period, indicator, value,"
+                        " numerator, denominator, flag) VALUES ",
+                        level);
     for (i = 0; i < n; i++)
         sqlite3_str_appendall(sql, i ? ",(?,?,?,?,?,?,?)" : "(?,?,?,?,?,?,?)");
     if ((text = sqlite3_str_finish(sql)) == NULL)
@@ -557,16 +579,42 @@ static int copy_prepare(kz_db *db, kz_ctx *ctx, const char *table, size_t n, sql
     return rc;
 }
 
-int kz_store__copy_series(kz_db *db, kz_ctx *ctx, const char *gpkg_path, char **levels,
-                          size_t n_levels)
+/* The INSERT of one row into the periods table of the attached GeoPackage. */
+static int wide_insert(kz_db *db, kz_ctx *ctx, const char *level, const kz_store_indicator *cat,
+                       size_t n_cat, sqlite3_stmt **st)
 {
-    series_copy c;
-    char table[256], *attach;
+    sqlite3_str *sql = sqlite3_str_new(NULL);
+    char *text;
+    size_t j;
+    int rc;
+    sqlite3_str_appendf(sql, "INSERT INTO kiez_out.\"%w_periods\"(key, period_start, period_end",
+                        level);
+    for (j = 0; j < n_cat; j++)
+        sqlite3_str_appendf(sql, ", \"%w\"", cat[j].name);
+    sqlite3_str_appendall(sql, ") VALUES (?, ?, ?");
+    for (j = 0; j < n_cat; j++)
+        sqlite3_str_appendall(sql, ", ?");
+    sqlite3_str_appendall(sql, ")");
+    if ((text = sqlite3_str_finish(sql)) == NULL)
+        return kz_ctx__error(ctx, KZ_E_NOMEM, "out of memory");
+    rc = kz_store__prepare(db, ctx, st, text);
+    sqlite3_free(text);
+    return rc;
+}
+
+int kz_store__fill_tables(kz_db *db, kz_ctx *ctx, const char *gpkg_path,
+                          const kz_store_level_tables *levels, size_t n_levels,
+                          const kz_store_indicator *cat, size_t n_cat)
+{
+    table_fill c;
+    char *attach;
     size_t i;
     int rc;
     memset(&c, 0, sizeof(c));
     c.db = db;
     c.ctx = ctx;
+    c.cat = cat;
+    c.n_cat = n_cat;
     attach = gpkg_path[0] == '/' ? sqlite3_mprintf("ATTACH DATABASE %Q AS kiez_out", gpkg_path)
                                  : sqlite3_mprintf("ATTACH DATABASE './%q' AS kiez_out", gpkg_path);
     if (attach == NULL)
@@ -578,13 +626,17 @@ int kz_store__copy_series(kz_db *db, kz_ctx *ctx, const char *gpkg_path, char **
     if ((rc = kz_store__exec(db, ctx, "BEGIN")) != KZ_OK)
         goto detach;
     for (i = 0; i < n_levels && rc == KZ_OK; i++) {
-        snprintf(table, sizeof(table), "%s_series", levels[i]);
-        if ((rc = copy_prepare(db, ctx, table, SERIES_BATCH, &c.many)) == KZ_OK &&
-            (rc = copy_prepare(db, ctx, table, 1, &c.one)) == KZ_OK)
-            rc = kz_store__each_ind_frame(db, ctx, levels[i], NULL, copy_frame, &c);
+        c.lt = &levels[i];
+        c.next_period = 0;
+        if ((rc = series_insert(db, ctx, levels[i].level, SERIES_BATCH, &c.many)) == KZ_OK &&
+            (rc = series_insert(db, ctx, levels[i].level, 1, &c.one)) == KZ_OK &&
+            (levels[i].n_periods == 0 ||
+             (rc = wide_insert(db, ctx, levels[i].level, cat, n_cat, &c.wide)) == KZ_OK))
+            rc = kz_store__each_ind_frame(db, ctx, levels[i].level, NULL, fill_frame, &c);
         sqlite3_finalize(c.many);
         sqlite3_finalize(c.one);
-        c.many = c.one = NULL;
+        sqlite3_finalize(c.wide);
+        c.many = c.one = c.wide = NULL;
     }
     if (rc == KZ_OK)
         rc = kz_store__exec(db, ctx, "COMMIT");
