@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -259,11 +260,77 @@ int kz_cli_cov_print_json(const char *cmd, json_t *doc)
     return written(cmd);
 }
 
+/* Rows [begin, end) as JSON text, each after ",\n  " ("\n  " for row 0). */
+typedef struct row_chunk {
+    kz_cli_cov_row_fn row;
+    void *payload;
+    size_t begin, end;
+    char *text;
+    size_t len, cap;
+    int bad; /* out of memory */
+} row_chunk;
+
+static int chunk_room(row_chunk *c, size_t more)
+{
+    char *grown;
+    size_t cap = c->cap ? c->cap : 65536;
+    if (c->len + more <= c->cap)
+        return 0;
+    while (cap < c->len + more)
+        cap *= 2;
+    if ((grown = realloc(c->text, cap)) == NULL)
+        return -1;
+    c->text = grown;
+    c->cap = cap;
+    return 0;
+}
+
+static void *format_chunk(void *arg)
+{
+    row_chunk *c = arg;
+    size_t i;
+    c->len = 0;
+    for (i = c->begin; i < c->end && !c->bad; i++) {
+        json_t *r = c->row(i, c->payload);
+        const char *sep = i ? ",\n  " : "\n  ";
+        size_t need;
+        if (r == NULL || chunk_room(c, 4) != 0) {
+            c->bad = 1;
+            json_decref(r);
+            break;
+        }
+        memcpy(c->text + c->len, sep, strlen(sep));
+        c->len += strlen(sep);
+        need = json_dumpb(r, c->text + c->len, c->cap - c->len, JSON_REAL_PRECISION(15));
+        if (need > c->cap - c->len) { /* too little room: the text is not there yet */
+            if (chunk_room(c, need) != 0)
+                need = 0;
+            else
+                need = json_dumpb(r, c->text + c->len, c->cap - c->len, JSON_REAL_PRECISION(15));
+        }
+        json_decref(r);
+        if (need == 0)
+            c->bad = 1;
+        c->len += need;
+    }
+    return NULL;
+}
+
+/*
+ * The rows are formatted 16,384 at a time on both cores: a second thread
+ * formats every other chunk while this one formats the chunk before it,
+ * then both are written in order. Formatting was 40 % of `kiez access
+ * --json` on a million points; at most two chunks (about 1.3 MB) are held.
+ */
+#define ROW_CHUNK 16384
+
 int kz_cli_cov_print_json_rows(const char *cmd, json_t *doc, size_t n, kz_cli_cov_row_fn row,
                                void *payload)
 {
     char *head = json_dumps(doc, JSON_INDENT(1) | JSON_REAL_PRECISION(15));
     size_t end, i, members = json_object_size(doc);
+    row_chunk a, b;
+    int rc = 0;
     json_decref(doc);
     if (head == NULL || (end = strlen(head)) < 2 || head[end - 1] != '}') {
         free(head);
@@ -276,16 +343,32 @@ int kz_cli_cov_print_json_rows(const char *cmd, json_t *doc, size_t n, kz_cli_co
     fwrite(head, 1, end, stdout);
     free(head);
     fputs(members ? ",\n \"results\": [" : "\n \"results\": [", stdout);
-    for (i = 0; i < n; i++) {
-        json_t *r = row(i, payload);
-        int bad = r == NULL;
-        fputs(i ? ",\n  " : "\n  ", stdout);
-        if (!bad)
-            bad = json_dumpf(r, stdout, JSON_REAL_PRECISION(15)) != 0;
-        json_decref(r);
-        if (bad)
-            return written(cmd) ? 3 : kz_cli_cov_nomem(cmd);
+    memset(&a, 0, sizeof(a));
+    memset(&b, 0, sizeof(b));
+    a.row = b.row = row;
+    a.payload = b.payload = payload;
+    for (i = 0; i < n && rc == 0; i += 2 * ROW_CHUNK) {
+        pthread_t second;
+        int started;
+        a.begin = i;
+        a.end = b.begin = i + ROW_CHUNK < n ? i + ROW_CHUNK : n;
+        b.end = b.begin + ROW_CHUNK < n ? b.begin + ROW_CHUNK : n;
+        started = b.begin < b.end && pthread_create(&second, NULL, format_chunk, &b) == 0;
+        format_chunk(&a);
+        if (started)
+            pthread_join(second, NULL);
+        else
+            format_chunk(&b);
+        if (a.bad || b.bad)
+            rc = written(cmd) ? 3 : kz_cli_cov_nomem(cmd);
+        else if (fwrite(a.text, 1, a.len, stdout) != a.len ||
+                 fwrite(b.text, 1, b.len, stdout) != b.len)
+            rc = written(cmd);
     }
+    free(a.text);
+    free(b.text);
+    if (rc != 0)
+        return rc;
     fputs(n ? "\n ]\n}\n" : "]\n}\n", stdout);
     return written(cmd);
 }
