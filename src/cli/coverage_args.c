@@ -361,8 +361,8 @@ int kz_cli_cov_print_json_rows(const char *cmd, json_t *doc, size_t n, kz_cli_co
             format_chunk(&b);
         if (a.bad || b.bad)
             rc = written(cmd) ? 3 : kz_cli_cov_nomem(cmd);
-        else if (fwrite(a.text, 1, a.len, stdout) != a.len ||
-                 fwrite(b.text, 1, b.len, stdout) != b.len)
+        else if ((a.len > 0 && fwrite(a.text, 1, a.len, stdout) != a.len) ||
+                 (b.len > 0 && fwrite(b.text, 1, b.len, stdout) != b.len))
             rc = written(cmd);
     }
     free(a.text);
