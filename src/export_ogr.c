@@ -3,6 +3,7 @@
  */
 #include "ctx_internal.h"
 #include "kiez/export.h"
+#include "kiez/style.h"
 #include "ogr_internal.h"
 #include "store.h"
 #include "store_coverage.h"
@@ -661,7 +662,10 @@ int kz_export_gpkg(kz_db *db, kz_ctx *ctx, const char *path)
         rc = gdal_fail(ctx, path, "writing failed");
         goto done;
     }
-    if ((rc = kz_store__fill_tables(db, ctx, tmp, rows, n_levels, cat, n_cat)) != KZ_OK) {
+    /* The rows GDAL did not write, then the QGIS styles, all before the
+     * file takes its name: a GeoPackage in place is complete. */
+    if ((rc = kz_store__fill_tables(db, ctx, tmp, rows, n_levels, cat, n_cat)) != KZ_OK ||
+        (rc = kz_export_styles(db, ctx, tmp, NULL)) != KZ_OK) {
         unlink(tmp);
         goto done;
     }
@@ -734,6 +738,9 @@ int kz_export_geojson(kz_db *db, kz_ctx *ctx, const char *dir)
             break;
     }
     CPLPopErrorHandler();
+    /* The .qml sidecars QGIS loads with each file. */
+    if (rc == KZ_OK)
+        rc = kz_export_styles(db, ctx, NULL, dir);
 done:
     CSLDestroy(options);
     kz_store__free_strings(levels, n_levels);

@@ -216,7 +216,7 @@ static void *side_export_run(void *arg)
 }
 
 /* Write the outputs of the project from the finished database at db_path
- * into staging; the QGIS styles last, into the GeoPackage and sidecars. */
+ * into staging (each export writes its QGIS styles too). */
 static int export_all(kz_db *db, kz_ctx *ctx, const kz_project *p, const char *db_path,
                       const char *staging)
 {
@@ -260,9 +260,6 @@ static int export_all(kz_db *db, kz_ctx *ctx, const kz_project *p, const char *d
             rc = kz_ctx__error(ctx, x.rc, "%s", kz_ctx_errmsg(x.ctx));
         kz_ctx_free(x.ctx);
     }
-    if (rc == KZ_OK && (p->outputs.gpkg != NULL || p->outputs.geojson))
-        rc = kz_export_styles(db, ctx, p->outputs.gpkg ? file : NULL,
-                              p->outputs.geojson ? staging : NULL);
     return rc;
 }
 

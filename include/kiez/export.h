@@ -20,11 +20,13 @@
 extern "C" {
 #endif
 
-/* Write the GeoPackage `path` (replacing an existing file only when the
- * new one is complete). \return KZ_OK, KZ_E_IO, KZ_E_NOMEM, KZ_E_INTERNAL. */
+/* Write the GeoPackage `path` with its QGIS styles (kz_export_styles),
+ * replacing an existing file only when the new one is complete.
+ * \return KZ_OK, KZ_E_IO, KZ_E_NOMEM, KZ_E_INTERNAL. */
 KZ_API int kz_export_gpkg(kz_db *db, kz_ctx *ctx, const char *path);
 
-/* Write <dir>/<level>.geojson for every level (WGS 84, 7 decimals). */
+/* Write <dir>/<level>.geojson for every level (WGS 84, 7 decimals) and
+ * the <level>.qml sidecars. */
 KZ_API int kz_export_geojson(kz_db *db, kz_ctx *ctx, const char *dir);
 
 #ifdef __cplusplus

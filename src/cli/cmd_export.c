@@ -25,8 +25,6 @@ int kz_cmd_export(int argc, char **argv, kz_cli *cli)
         rc = kz_export_gpkg(db, cli->ctx, gpkg);
     if (rc == KZ_OK && geojson != NULL)
         rc = kz_export_geojson(db, cli->ctx, geojson);
-    if (rc == KZ_OK)
-        rc = kz_export_styles(db, cli->ctx, gpkg, geojson);
     kz_db_close(db);
     return rc == KZ_OK ? 0 : kz_cli_fail(cli, "export", rc);
 }

@@ -94,6 +94,21 @@ def main():
                             "file:zz"], capture_output=True, text=True, cwd=out)
         check(p.returncode == 0 and os.path.exists(os.path.join(out, "file:zz", "tiny.gpkg")),
               f"output folder file:zz: exit {p.returncode}, {p.stderr.strip()[-300:]!r}")
+        # kiez export to relative names like URIs: the GeoPackage with its
+        # styles, the GeoJSON with its sidecars.
+        os.mkdir(os.path.join(out, "file:gj"))
+        p = subprocess.run([os.path.abspath(KIEZ), "export", os.path.join(out, "tiny.sqlite"),
+                            "--gpkg", "file:x.gpkg", "--geojson", "file:gj"],
+                           capture_output=True, text=True, cwd=out)
+        styles = None
+        if p.returncode == 0:
+            g = sqlite3.connect(os.path.join(out, "file:x.gpkg"))
+            styles = g.execute("SELECT COUNT(*) FROM layer_styles").fetchone()[0]
+            g.close()
+        check(p.returncode == 0 and styles and
+              os.path.exists(os.path.join(out, "file:gj", "area.qml")),
+              f"export to file:x.gpkg: exit {p.returncode}, {styles} styles, "
+              f"{p.stderr.strip()[-300:]!r}")
         # A table read from a pipe (/dev/stdin): the checksum must not drain it.
         pipe_db = os.path.join(out, "pipe.sqlite")
         pipe_yml = os.path.join(out, "pipe.yml")
