@@ -153,6 +153,17 @@ def main():
         check(p.returncode == 3 and "indicator block area, 2023-12-31, child_share: 5 values for 4"
               " areas" in p.stderr and not os.path.exists(broken),
               f"damaged indicator block: exit {p.returncode}, {p.stderr.strip()[-300:]!r}")
+        # A database of an older schema (version 2 kept one row per
+        # indicator value) is refused with what to do, not misread.
+        d = sqlite3.connect(store)
+        d.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
+        d.commit()
+        d.close()
+        old = os.path.join(out, "old.gpkg")
+        p = subprocess.run([KIEZ, "export", store, "--gpkg", old], capture_output=True, text=True)
+        check(p.returncode == 3 and "database schema version 2, this kiez reads version 3; "
+              "rebuild it with kiez run" in p.stderr and not os.path.exists(old),
+              f"old schema: exit {p.returncode}, {p.stderr.strip()[-300:]!r}")
     return 1 if failures else 0
 
 
