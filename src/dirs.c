@@ -9,6 +9,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+const char *kz_dirs__dot(const char *path)
+{
+    if (path[0] == '/' || strncmp(path, "./", 2) == 0 || strncmp(path, "../", 3) == 0)
+        return "";
+    return "./";
+}
+
 int kz_dirs__make(kz_ctx *ctx, const char *dir, const char *what)
 {
     char buf[4096];

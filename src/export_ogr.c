@@ -2,6 +2,7 @@
  * GDAL adapter for the exports: GeoPackage and GeoJSON.
  */
 #include "ctx_internal.h"
+#include "dirs.h"
 #include "kiez/export.h"
 #include "kiez/style.h"
 #include "ogr_internal.h"
@@ -572,8 +573,7 @@ static int write_findings(GDALDatasetH ds, kz_db *db, kz_ctx *ctx, const char *p
  * SQLite reads a name that begins with "file:" as a URI. */
 static int temp_name(char *out, size_t size, kz_ctx *ctx, const char *path, const char *ext)
 {
-    int n = snprintf(out, size, "%s%s.tmp-%ld%s", path[0] == '/' ? "" : "./", path, (long)getpid(),
-                     ext);
+    int n = snprintf(out, size, "%s%s.tmp-%ld%s", kz_dirs__dot(path), path, (long)getpid(), ext);
     if (n < 0 || (size_t)n >= size)
         return kz_ctx__error(ctx, KZ_E_USAGE, "%s: path too long", path);
     return KZ_OK;

@@ -9,7 +9,6 @@
 #include "kiez/export.h"
 #include "kiez/import.h"
 #include "kiez/report.h"
-#include "kiez/style.h"
 #include "store.h"
 
 #include <dirent.h>
@@ -276,13 +275,11 @@ int kz_run(kz_ctx *ctx, const kz_project *p, const char *out_dir)
         out_dir = p->outputs.dir;
     if (out_dir == NULL)
         return kz_ctx__error(ctx, KZ_E_USAGE, "%s: no outputs.dir and no --out given", p->path);
-    /* A relative folder as "./dir": the SQLite inside GDAL reads a file
-     * name that begins with "file:" as a URI. */
-    if (out_dir[0] != '/' && strncmp(out_dir, "./", 2) != 0) {
-        if (snprintf(dot_dir, sizeof(dot_dir), "./%s", out_dir) >= (int)sizeof(dot_dir))
-            return kz_ctx__error(ctx, KZ_E_USAGE, "%s: path too long", out_dir);
-        out_dir = dot_dir;
-    }
+    /* The files inside are opened by SQLite (kz_dirs__dot). */
+    if (snprintf(dot_dir, sizeof(dot_dir), "%s%s", kz_dirs__dot(out_dir), out_dir) >=
+        (int)sizeof(dot_dir))
+        return kz_ctx__error(ctx, KZ_E_USAGE, "%s: path too long", out_dir);
+    out_dir = dot_dir;
     if ((rc = kz_dirs__make(ctx, out_dir, "output folder")) != KZ_OK)
         return rc;
     snprintf(name, sizeof(name), ".kiez-staging-%ld", (long)getpid());

@@ -28,6 +28,7 @@
  */
 #include "store.h"
 #include "ctx_internal.h"
+#include "dirs.h"
 
 #include <sqlite3.h>
 
@@ -185,9 +186,7 @@ static int connect(kz_db **out, kz_ctx *ctx, const char *path, int flags)
         free(db);
         return kz_ctx__error(ctx, KZ_E_NOMEM, "out of memory");
     }
-    /* A relative path as "./path": this SQLite reads names that begin with
-     * "file:" as URIs (SQLITE_USE_URI), "./file:x" it takes as a file. */
-    db->open_path = path[0] == '/' ? sqlite3_mprintf("%s", path) : sqlite3_mprintf("./%s", path);
+    db->open_path = sqlite3_mprintf("%s%s", kz_dirs__dot(path), path); /* never a URI */
     if (db->open_path == NULL) {
         kz_db_close(db);
         return kz_ctx__error(ctx, KZ_E_NOMEM, "out of memory");

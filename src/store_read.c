@@ -3,6 +3,7 @@
  * objects and findings for the exports.
  */
 #include "ctx_internal.h"
+#include "dirs.h"
 #include "store.h"
 
 #include "strmap.h"
@@ -462,8 +463,7 @@ int kz_store__last_run(kz_db *db, kz_ctx *ctx, kz_store_run *out)
  * indicator blocks, period by period; series rows 64 per statement (2.05 M
  * rows at national size, 220,000 period rows). Creating them as OGR
  * features took about 6 s and 1 s. The path is attached as a plain file
- * name (never a URI: a relative one as "./path"), so '?', '#' and '%' in
- * it mean nothing special.
+ * name (kz_dirs__dot), so '?', '#' and '%' in it mean nothing special.
  */
 #define SERIES_BATCH 64
 
@@ -618,8 +618,8 @@ int kz_store__fill_tables(kz_db *db, kz_ctx *ctx, const char *gpkg_path,
     c.ctx = ctx;
     c.cat = cat;
     c.n_cat = n_cat;
-    attach = gpkg_path[0] == '/' ? sqlite3_mprintf("ATTACH DATABASE %Q AS kiez_out", gpkg_path)
-                                 : sqlite3_mprintf("ATTACH DATABASE './%q' AS kiez_out", gpkg_path);
+    attach =
+        sqlite3_mprintf("ATTACH DATABASE '%q%q' AS kiez_out", kz_dirs__dot(gpkg_path), gpkg_path);
     if (attach == NULL)
         return kz_ctx__error(ctx, KZ_E_NOMEM, "out of memory");
     rc = kz_store__exec(db, ctx, attach);
